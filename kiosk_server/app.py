@@ -1,0 +1,123 @@
+"""The FastAPI application: routers, one error handler, start-up and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kiosk_server import ticker
+from kiosk_server.auth.router import router as auth_router
+from kiosk_server.clock import Clock
+from kiosk_server.context import AppContext
+from kiosk_server.counters.router import router as counters_router
+from kiosk_server.db.migrate import upgrade
+from kiosk_server.errors import DomainError
+from kiosk_server.events.router import router as events_router
+from kiosk_server.halls.router import router as halls_router
+from kiosk_server.settings import Settings
+from kiosk_server.tickets.router import router as tickets_router
+
+log = logging.getLogger("hallq")
+
+API_DESCRIPTION = """
+hallq drives a medical-insurance (医保) service hall: the kiosk issues numbered
+tickets, counters call them, the hall screen shows and speaks each call, and
+residents rate the service. Errors always have the shape
+`{"error": {"code": "...", "message": "...", "details": {...}}}`.
+Authenticate with `Authorization: Bearer <token>`: a staff access token from
+`POST /api/v1/auth/token`, or a device token (kiosk, display, printer agent,
+rating pad) created by an admin.
+"""
+
+
+def _error(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+            problems.append({"field": loc, "problem": err.get("msg", "invalid")})
+        summary = "; ".join(f"{p['field'] or 'body'}: {p['problem']}" for p in problems[:5])
+        return _error(
+            422, "malformed_request", f"the request is malformed: {summary}", {"problems": problems}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = str(exc.detail) if exc.detail else "request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "no such path; see /docs for the API"
+        return _error(exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _error(
+            500, "internal_error", "something went wrong on the server; the action was not saved"
+        )
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True
+) -> FastAPI:
+    settings = settings or Settings()
+    ctx = AppContext.build(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade(ctx.db.engine)
+        await ctx.bus.start()
+        for starter in ctx.extras.get("on_start", []):
+            await starter(ctx)
+        task = asyncio.create_task(ticker.run(ctx, ctx.extras.get("duties")), name="ticker")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            for stopper in ctx.extras.get("on_stop", []):
+                await stopper(ctx)
+            await ctx.bus.stop()
+            await ctx.db.dispose()
+
+    app = FastAPI(
+        title="hallq",
+        version="1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for r in (auth_router, halls_router, tickets_router, counters_router, events_router):
+        app.include_router(r)
+    from kiosk_server import plugins
+
+    plugins.install(app, ctx)
+    return app

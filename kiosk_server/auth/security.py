@@ -1,0 +1,66 @@
+"""Password hashing (argon2id), access tokens (JWT) and device tokens (opaque)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+DEVICE_TOKEN_PREFIX = "hqd_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the user does not exist, so that timing does not
+# tell which usernames are real.
+DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def make_access_token(secret: str, user_id: int, role: str, now: datetime, minutes: int) -> str:
+    claims: dict[str, Any] = {
+        "sub": str(user_id),
+        "role": role,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+        "typ": "access",
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def read_access_token(secret: str, token: str, now: datetime) -> dict[str, Any] | None:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={"verify_exp": False, "require": ["sub", "exp", "role"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    # Expiry is checked against the app's clock, so tests can move time.
+    if int(claims["exp"]) <= int(now.timestamp()) or claims.get("typ") != "access":
+        return None
+    return claims
+
+
+def new_device_token() -> str:
+    return DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(24)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,43 @@
+"""FastAPI glue: the app context, the caller's identity, and the unit of work."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from kiosk_server.auth.principal import Principal
+from kiosk_server.auth.service import principal_from_token
+from kiosk_server.context import AppContext
+from kiosk_server.errors import Unauthorized
+
+bearer = HTTPBearer(auto_error=False, description="a staff access token or a device token")
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+async def optional_principal(
+    ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal | None:
+    if creds is None:
+        return None
+    return await principal_from_token(ctx, creds.credentials)
+
+
+async def require_principal(
+    who: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if who is None:
+        raise Unauthorized("log in first: send 'Authorization: Bearer <token>'")
+    return who
+
+
+Who = Annotated[Principal, Depends(require_principal)]
+MaybeWho = Annotated[Principal | None, Depends(optional_principal)]

@@ -1,0 +1,27 @@
+"""Where optional domain packages attach themselves to the app.
+
+Each package that plugs in (printing, pages, appointments, supervisor, admin…)
+exposes ``install(app, ctx)``; listing it here is the only change the core needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from fastapi import FastAPI
+
+from kiosk_server.context import AppContext
+
+log = logging.getLogger(__name__)
+
+PLUGINS: list[str] = [
+    # "kiosk_server.printing.plugin",
+    # "display_client.plugin",
+]
+
+
+def install(app: FastAPI, ctx: AppContext) -> None:
+    for name in PLUGINS:
+        module = importlib.import_module(name)
+        module.install(app, ctx)

@@ -1,0 +1,89 @@
+"""One typed settings object, read from HALLQ_* environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "hallq-development-secret-change-me"
+DEMO_ADMIN_PASSWORD = "hallq-demo"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HALLQ_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None,
+        description="sqlite+aiosqlite:///path or postgresql+asyncpg://...; default: SQLite in data_dir",
+    )
+    event_bus_url: str = "memory://"
+    printer_url: str = "dummy://"
+    secret_key: str = DEV_SECRET
+    token_minutes: int = Field(default=12 * 60, ge=1, le=31 * 24 * 60)
+    public_base_url: str = "http://127.0.0.1:8000"
+    ticker_seconds: float = Field(default=5.0, gt=0)
+    event_retention: int = Field(default=5000, ge=100)
+    ws_queue_size: int = Field(default=256, ge=8)
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+    issue_per_minute_per_device: int = Field(default=60, ge=1)
+
+    @field_validator("event_bus_url")
+    @classmethod
+    def _bus(cls, v: str) -> str:
+        scheme = urlparse(v).scheme
+        if scheme not in ("memory", "redis", "rediss"):
+            raise ValueError("event_bus_url must be memory:// or redis://host:port/db")
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError(
+                "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return v
+
+    @field_validator("printer_url")
+    @classmethod
+    def _printer(cls, v: str) -> str:
+        scheme = urlparse(v).scheme
+        allowed = ("dummy", "tcp", "serial", "usb", "file", "agent", "none")
+        if scheme not in allowed:
+            raise ValueError(
+                f"printer_url scheme {scheme!r} is not supported; use one of "
+                "dummy://, tcp://HOST:9100, serial:///dev/ttyUSB0, usb://VID:PID, "
+                "file:///dev/usb/lp0, agent:// (a printer agent) or none://"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _production(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "production needs HALLQ_SECRET_KEY set to a random value of at least 32 "
+                f"characters (e.g. {secrets.token_urlsafe(32)})"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hallq.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")

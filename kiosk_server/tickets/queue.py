@@ -1,0 +1,148 @@
+"""The hall's queue as the core sees it: policy order, counters' load, estimates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk_server.context import AppContext
+from kiosk_server.core.estimate import (
+    CounterLoad,
+    DispatchEstimator,
+    ServiceTimes,
+    count_ahead,
+    robust_typical,
+)
+from kiosk_server.core.policy import PolicyState, QueueEntry
+from kiosk_server.core.states import Channel, TicketState
+from kiosk_server.halls import repository as halls_repo
+from kiosk_server.halls.config import HallConfig
+from kiosk_server.halls.models import Counter, Hall, Service
+from kiosk_server.tickets import repository as repo
+from kiosk_server.tickets.models import Ticket
+
+HISTORY_TTL = timedelta(seconds=60)
+
+
+def entry_of(t: Ticket, service_code: str, counter_numbers: dict[int, int]) -> QueueEntry:
+    return QueueEntry(
+        ticket_id=t.id,
+        number=t.number,
+        service=service_code,
+        channel=Channel(t.channel),
+        issued_at=t.order_at,
+        slot_start=t.slot_start,
+        slot_end=t.slot_end,
+        counter=counter_numbers.get(t.target_counter_id) if t.target_counter_id else None,
+    )
+
+
+@dataclass
+class QueueView:
+    hall: Hall
+    config: HallConfig
+    services: dict[int, Service]
+    counters: list[Counter]
+    ordered: list[QueueEntry]
+    estimates: list[float | None]
+    loads: list[CounterLoad]
+    at_counter: dict[int, Ticket]  # counter id -> ticket called/serving there
+    tickets: dict[int, Ticket]  # waiting tickets by id
+
+    def position(self, ticket_id: int) -> int | None:
+        for i, e in enumerate(self.ordered):
+            if e.ticket_id == ticket_id:
+                return i
+        return None
+
+    def ahead_of(self, index: int) -> int:
+        return count_ahead(self.ordered, index, self.loads)
+
+    def waiting_by_service(self) -> dict[int, tuple[int, int]]:
+        """service id -> (waiting, of which green)."""
+        out: dict[int, tuple[int, int]] = {}
+        for t in self.tickets.values():
+            w, g = out.get(t.service_id, (0, 0))
+            out[t.service_id] = (w + 1, g + (1 if t.channel == Channel.GREEN.value else 0))
+        return out
+
+
+async def service_times(
+    ctx: AppContext, session: AsyncSession, hall_id: int, services: Sequence[Service], now: datetime
+) -> ServiceTimes:
+    cache_key = f"service_times:{hall_id}"
+    cached = ctx.extras.get(cache_key)
+    if cached is not None and now - cached[0] < HISTORY_TTL:
+        times: ServiceTimes = cached[1]
+        return times
+    history = await repo.recent_service_minutes(session, hall_id, now - timedelta(days=14))
+    code_of = {s.id: s.code for s in services}
+    typical: dict[str, float] = {}
+    for service_id, samples in history.items():
+        value = robust_typical(samples)
+        if value is not None and service_id in code_of:
+            typical[code_of[service_id]] = value
+    # Without history, assume a transaction takes 60 % of its target.
+    fallback = {s.code: max(1.0, 0.6 * s.target_minutes) for s in services}
+    times = ServiceTimes(typical=typical, fallback=fallback)
+    ctx.extras[cache_key] = (now, times)
+    return times
+
+
+async def load_queue(
+    ctx: AppContext, session: AsyncSession, hall: Hall, now: datetime
+) -> QueueView:
+    config = HallConfig.of(hall)
+    day = config.service_day(now)
+    all_services = await halls_repo.list_services(session, hall.id, enabled_only=False)
+    services = {s.id: s for s in all_services}
+    counters = list(await halls_repo.list_counters(session, hall.id))
+    counter_numbers = {c.id: c.number for c in counters}
+    open_rows = await repo.open_tickets(session, hall.id, day)
+    waiting_rows = {t.id: t for t in open_rows if t.state == TicketState.WAITING.value}
+    at_counter = {
+        t.counter_id: t
+        for t in open_rows
+        if t.counter_id is not None
+        and t.state in (TicketState.CALLED.value, TicketState.SERVING.value)
+    }
+    entries = [
+        entry_of(t, services[t.service_id].code, counter_numbers) for t in waiting_rows.values()
+    ]
+    policy = config.policy()
+    ordered = list(policy.order(entries, PolicyState(hall.consecutive_green), now))
+    loads: list[CounterLoad] = []
+    for c in counters:
+        if c.state != "open":
+            continue
+        busy = at_counter.get(c.id)
+        elapsed = 0.0
+        busy_code = None
+        if busy is not None:
+            busy_code = services[busy.service_id].code
+            since = busy.started_at or busy.called_at or now
+            elapsed = max(0.0, (now - since).total_seconds() / 60.0)
+        loads.append(
+            CounterLoad(
+                number=c.number,
+                services=frozenset(c.services) if c.services is not None else None,
+                busy_service=busy_code,
+                busy_elapsed_minutes=elapsed,
+            )
+        )
+    times = await service_times(ctx, session, hall.id, all_services, now)
+    estimates = DispatchEstimator(times).estimate(ordered, loads)
+    return QueueView(
+        hall=hall,
+        config=config,
+        services=services,
+        counters=counters,
+        ordered=ordered,
+        estimates=estimates,
+        loads=loads,
+        at_counter=at_counter,
+        tickets=waiting_rows,
+    )

@@ -1,0 +1,191 @@
+"""Database access for tickets, numbers and ratings. Queries live only here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk_server.core.states import AT_COUNTER_STATES, OPEN_STATES, TicketState
+from kiosk_server.tickets.models import NumberCounter, Rating, Ticket
+
+
+async def take_number(session: AsyncSession, hall_id: int, day: date, prefix: str) -> int:
+    """Increment and return the day's counter for ``prefix`` in the caller's transaction."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    ins: Any = (pg_insert if dialect == "postgresql" else sqlite_insert)(NumberCounter)
+    stmt = (
+        ins.values(hall_id=hall_id, service_day=day, prefix=prefix, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["hall_id", "service_day", "prefix"],
+            set_={"last_number": NumberCounter.last_number + 1},
+        )
+        .returning(NumberCounter.last_number)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def give_back_number(session: AsyncSession, hall_id: int, day: date, prefix: str) -> None:
+    """Undo take_number when the number turned out to be unusable (past 999)."""
+    await session.execute(
+        update(NumberCounter)
+        .where(
+            NumberCounter.hall_id == hall_id,
+            NumberCounter.service_day == day,
+            NumberCounter.prefix == prefix,
+        )
+        .values(last_number=NumberCounter.last_number - 1)
+    )
+
+
+async def by_idempotency_key(session: AsyncSession, hall_id: int, key: str) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.hall_id == hall_id, Ticket.idempotency_key == key)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def open_ticket_for_person(
+    session: AsyncSession, hall_id: int, day: date, service_id: int, id_hash: str
+) -> Ticket | None:
+    stmt = select(Ticket).where(
+        Ticket.hall_id == hall_id,
+        Ticket.service_day == day,
+        Ticket.service_id == service_id,
+        Ticket.id_hash == id_hash,
+        Ticket.state.in_([s.value for s in OPEN_STATES]),
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def waiting(session: AsyncSession, hall_id: int, day: date) -> Sequence[Ticket]:
+    stmt = select(Ticket).where(
+        Ticket.hall_id == hall_id,
+        Ticket.service_day == day,
+        Ticket.state == TicketState.WAITING.value,
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def open_tickets(session: AsyncSession, hall_id: int, day: date) -> Sequence[Ticket]:
+    stmt = select(Ticket).where(
+        Ticket.hall_id == hall_id,
+        Ticket.service_day == day,
+        Ticket.state.in_([s.value for s in OPEN_STATES]),
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def at_counter(session: AsyncSession, counter_id: int) -> Ticket | None:
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.counter_id == counter_id,
+            Ticket.state.in_([s.value for s in AT_COUNTER_STATES]),
+        )
+        .order_by(Ticket.called_at.desc())
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def last_finished_at_counter(session: AsyncSession, counter_id: int) -> Ticket | None:
+    stmt = (
+        select(Ticket)
+        .where(Ticket.counter_id == counter_id, Ticket.state == TicketState.DONE.value)
+        .order_by(Ticket.finished_at.desc())
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def by_number(session: AsyncSession, hall_id: int, day: date, number: str) -> Ticket | None:
+    """The live ticket carrying ``number`` today (the newest row of a transfer chain)."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.hall_id == hall_id, Ticket.service_day == day, Ticket.number == number)
+        .order_by(Ticket.id.desc())
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def by_id(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    return await session.get(Ticket, ticket_id)
+
+
+async def by_token(session: AsyncSession, token: str) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.public_token == token)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def successor(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.transferred_from_id == ticket_id)
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def claim(
+    session: AsyncSession, ticket_id: int, from_state: TicketState, values: dict[str, Any]
+) -> bool:
+    """Move a ticket out of ``from_state`` with one conditional update.
+
+    Two counters calling at once both run this; only one sees rowcount 1.
+    """
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.state == from_state.value)
+        .values(**values)
+        .execution_options(synchronize_session="fetch")
+    )
+    return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+async def recent_service_minutes(
+    session: AsyncSession, hall_id: int, since: datetime, per_service: int = 60
+) -> dict[int, list[float]]:
+    """Service durations (minutes) of recently finished tickets, per service id."""
+    stmt = (
+        select(Ticket.service_id, Ticket.started_at, Ticket.finished_at)
+        .where(
+            Ticket.hall_id == hall_id,
+            Ticket.state == TicketState.DONE.value,
+            Ticket.finished_at >= since,
+            Ticket.started_at.is_not(None),
+        )
+        .order_by(Ticket.finished_at.desc())
+        .limit(per_service * 20)
+    )
+    out: dict[int, list[float]] = {}
+    for service_id, started, finished in (await session.execute(stmt)).all():
+        bucket = out.setdefault(service_id, [])
+        if len(bucket) < per_service and started and finished:
+            bucket.append((finished - started).total_seconds() / 60.0)
+    return out
+
+
+async def serving_overdue_candidates(session: AsyncSession) -> Sequence[Ticket]:
+    stmt = select(Ticket).where(
+        Ticket.state == TicketState.SERVING.value, Ticket.overtime_notified.is_(False)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def recent_calls(
+    session: AsyncSession, hall_id: int, day: date, limit: int
+) -> Sequence[Ticket]:
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.hall_id == hall_id,
+            Ticket.service_day == day,
+            Ticket.called_at.is_not(None),
+        )
+        .order_by(Ticket.called_at.desc())
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def rating_for(session: AsyncSession, ticket_id: int) -> Rating | None:
+    stmt = select(Rating).where(Rating.ticket_id == ticket_id)
+    return (await session.execute(stmt)).scalar_one_or_none()

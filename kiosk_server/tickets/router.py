@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+from sqlalchemy.exc import IntegrityError
+
+from kiosk_server.auth.principal import DeviceKind
+from kiosk_server.auth.service import limiter
+from kiosk_server.db.uow import unit_of_work
+from kiosk_server.deps import Ctx, MaybeWho, Who
+from kiosk_server.errors import Conflict
+from kiosk_server.tickets import service
+from kiosk_server.tickets.schemas import (
+    IssueRequest,
+    PublicTicketOut,
+    RatingOut,
+    RatingRequest,
+    TicketOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=80)]
+
+
+@router.post(
+    "/halls/{hall}/tickets",
+    response_model=TicketOut,
+    status_code=201,
+    summary="Issue a ticket (kiosk device or staff)",
+    description="The same Idempotency-Key returns the same ticket: a double tap prints once.",
+)
+async def issue(
+    ctx: Ctx,
+    who: Who,
+    hall: str,
+    body: IssueRequest,
+    response: Response,
+    idempotency_key: IdemKey = None,
+) -> TicketOut:
+    if who.kind == "device" and who.device_kind is DeviceKind.KIOSK:
+        limiter(ctx, "issue", ctx.settings.issue_per_minute_per_device).check(
+            f"device:{who.id}", "tickets from this kiosk"
+        )
+    appointment = None
+    if body.appointment_code:
+        resolver = ctx.extras.get("appointment_resolver")
+        if resolver is None:
+            from kiosk_server.errors import NotFound
+
+            raise NotFound("appointments are not enabled in this hall")
+    for attempt in (1, 2):
+        try:
+            async with unit_of_work(ctx.db) as uow:
+                if body.appointment_code and resolver is not None:
+                    appointment = await resolver(ctx, uow, who, hall, body.appointment_code)
+                out = await service.issue(ctx, uow, who, hall, body, idempotency_key, appointment)
+            break
+        except IntegrityError:
+            # Two requests with one Idempotency-Key raced (PostgreSQL); the second
+            # now finds the first one's ticket.
+            if attempt == 2 or not idempotency_key:
+                raise Conflict(
+                    "the ticket could not be issued because of a concurrent request; try again"
+                ) from None
+    if out.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return out
+
+
+@router.get(
+    "/tickets/{token}",
+    response_model=PublicTicketOut,
+    summary="A resident's ticket status (public, by the link's token)",
+)
+async def status(ctx: Ctx, token: str) -> PublicTicketOut:
+    async with unit_of_work(ctx.db, write=False) as uow:
+        return await service.public_status(ctx, uow, token)
+
+
+@router.get(
+    "/tickets/by-id/{ticket_id}",
+    response_model=TicketOut,
+    summary="A ticket with its timings (staff)",
+)
+async def by_id(ctx: Ctx, who: Who, ticket_id: int) -> TicketOut:
+    async with unit_of_work(ctx.db, write=False) as uow:
+        return await service.get_ticket(ctx, uow, who, ticket_id)
+
+
+@router.post(
+    "/tickets/{ticket}/rating",
+    response_model=RatingOut,
+    status_code=201,
+    summary="Rate a finished transaction (好差评)",
+    description="`ticket` is the ticket id (rating-pad device token) or the public token from the status link (no login).",
+)
+async def rate(ctx: Ctx, who: MaybeWho, ticket: str, body: RatingRequest) -> RatingOut:
+    async with unit_of_work(ctx.db) as uow:
+        return await service.rate(ctx, uow, who, ticket, body)

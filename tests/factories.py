@@ -1,0 +1,110 @@
+"""Builders for test data, going through the same code paths as the product."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from kiosk_server.auth.principal import DeviceKind, Role
+from kiosk_server.auth.service import create_device, create_user
+from kiosk_server.bootstrap import create_hall
+from kiosk_server.context import AppContext
+from kiosk_server.db.uow import unit_of_work
+from kiosk_server.halls import repository as halls_repo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PASSWORD = "correct-horse-1"
+# A Wednesday morning in the hall's time zone, inside opening hours.
+WEDNESDAY_10AM = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI).astimezone(UTC)
+
+# Valid ID numbers (check digits computed) for fixed birth dates.
+ID_ELDERLY_1949 = "11010519491231002X"  # born 1949-12-31
+ID_YOUNG_1990 = "110105199003071239"  # born 1990-03-07
+
+
+def make_id(birth: str, seq: str = "123") -> str:
+    """A valid 18-character ID number for birth date YYYYMMDD."""
+    from kiosk_server.core.idnumber import check_digit
+
+    first17 = "320506" + birth + seq
+    return first17 + check_digit(first17)
+
+
+@dataclass
+class HallKit:
+    """A hall with its people and devices, ready to drive through the API."""
+
+    code: str
+    hall_id: int
+    counter_ids: dict[int, int]  # number -> id
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+async def make_hall(
+    ctx: AppContext,
+    code: str = "demo",
+    *,
+    counters: int = 4,
+    kind: str = "township",
+    policy: dict[str, Any] | None = None,
+    always_open: bool = False,
+) -> HallKit:
+    async with unit_of_work(ctx.db) as uow:
+        hall = await create_hall(uow.session, code, f"{code}医保服务站", kind=kind, counters=counters, always_open=always_open)
+        if policy:
+            hall.policy = {**hall.policy, **policy}
+        ids = {c.number: c.id for c in await halls_repo.list_counters(uow.session, hall.id)}
+        kit = HallKit(code=code, hall_id=hall.id, counter_ids=ids)
+        kiosk, _ = await create_device(uow.session, hall.id, DeviceKind.KIOSK, f"{code}-kiosk")
+        display, _ = await create_device(uow.session, hall.id, DeviceKind.DISPLAY, f"{code}-display")
+        first = min(ids)
+        pad, _ = await create_device(uow.session, hall.id, DeviceKind.RATING_PAD, f"{code}-pad", counter_id=ids[first])
+        kit.tokens.update(kiosk=kiosk, display=display, pad=pad)
+        for role in (Role.STAFF, Role.SUPERVISOR, Role.ADMIN):
+            await create_user(uow.session, f"{code}-{role.value}", PASSWORD, role, hall_ids=[hall.id], display_name=f"{role.value}员")
+        for n in ids:
+            await create_user(uow.session, f"{code}-staff{n}", PASSWORD, Role.STAFF, hall_ids=[hall.id])
+    return kit
+
+
+async def login(client: httpx.AsyncClient, kit: HallKit, username: str, key: str | None = None) -> str:
+    r = await client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    token: str = r.json()["access_token"]
+    kit.tokens[key or username] = token
+    return token
+
+
+async def login_all(client: httpx.AsyncClient, kit: HallKit) -> None:
+    for role in ("staff", "supervisor", "admin"):
+        await login(client, kit, f"{kit.code}-{role}", role)
+    for n in kit.counter_ids:
+        await login(client, kit, f"{kit.code}-staff{n}", f"staff{n}")
+
+
+async def issue(
+    client: httpx.AsyncClient, kit: HallKit, service: str = "enrol", **body: Any
+) -> dict[str, Any]:
+    headers = kit.auth("kiosk")
+    if "idempotency_key" in body:
+        headers["Idempotency-Key"] = body.pop("idempotency_key")
+    r = await client.post(f"/api/v1/halls/{kit.code}/tickets", json={"service": service, **body}, headers=headers)
+    assert r.status_code in (200, 201), r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+async def act(
+    client: httpx.AsyncClient, kit: HallKit, counter: int, action: str, who: str | None = None, **body: Any
+) -> httpx.Response:
+    who = who or f"staff{counter}"
+    return await client.post(
+        f"/api/v1/counters/{kit.counter_ids[counter]}/{action}", json=body or None, headers=kit.auth(who)
+    )
