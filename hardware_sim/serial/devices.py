@@ -62,6 +62,9 @@ class SimDevice:
     def shows(self) -> str:
         return ""
 
+    def reset(self) -> None:
+        """Power loss: forget everything the host told the device."""
+
     def state(self) -> dict[str, Any]:
         return {
             "address": self.address,
@@ -115,6 +118,9 @@ class LedScreen(SimDevice):
             return super().handle(frame, command, broadcast)
         return [] if broadcast else [p.device_ack(self.address, command)]
 
+    def reset(self) -> None:
+        self.text, self.flash_until, self.brightness = "", 0.0, 100
+
     def flashing(self, now: float | None = None) -> bool:
         return (self.clock() if now is None else now) < self.flash_until
 
@@ -158,6 +164,9 @@ class Keypad(SimDevice):
             self._send(frame)
         return self.seq
 
+    def reset(self) -> None:
+        self.display = ""
+
     def handle(self, frame: Frame, command: Command, broadcast: bool) -> list[Frame]:
         if command is Command.KEYPAD_SHOW:
             self.display = p.parse_text(frame)
@@ -200,6 +209,9 @@ class RatingPad(SimDevice):
         for _ in range(repeat):
             self._send(frame)
         return self.seq
+
+    def reset(self) -> None:
+        self.prompting, self.prompt, self.message = False, "", ""
 
     def handle(self, frame: Frame, command: Command, broadcast: bool) -> list[Frame]:
         if command is Command.RATING_PROMPT:
@@ -269,8 +281,13 @@ class SimBus:
         self._publish()
         return path
 
-    def unplug(self) -> None:
+    def unplug(self, *, power_loss: bool = False) -> None:
+        """Port vanishes; with ``power_loss`` the devices also forget what they showed."""
         self.port.unplug()
+        if power_loss:
+            with self._cond:
+                for d in self.devices.values():
+                    d.reset()
         self._publish()
 
     def close(self) -> None:
