@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 
 
-async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+async def eventually(predicate: Callable[[], bool], within: float = 5.0) -> bool:
     """Poll ``predicate`` until it holds; the wait ends as soon as it does."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() >= deadline:
             return False
