@@ -204,8 +204,8 @@ async def test_server_unreachable_keypad_says_so(bus: SimBus) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"  # bound, not listening: refused
+        kp = keypad(bus, 0x11)
         async for _ in _start(bus, dead):
-            kp = keypad(bus, 0x11)
             seq = kp.press(Key.CALL_NEXT)
             assert await until(bus, lambda: kp.display == "服务器未连接")
             assert kp.nacked == [(seq, NackReason.UNAVAILABLE)]
