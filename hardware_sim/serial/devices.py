@@ -139,6 +139,7 @@ class LedScreen(SimDevice):
             "flashing": remaining > 0,
             "flash_until_epoch": time.time() + remaining if remaining else None,
             "brightness": self.brightness,
+            "width": self.width,
             "render": self.render(),
         }
 
