@@ -40,7 +40,7 @@ def render_device(d: dict[str, Any], now: float) -> str:
     head = f"  0x{int(d.get('address', 0)):02X} {label}"
     if d.get("type") == "led":
         until = d.get("flash_until_epoch")
-        flashing = bool(until) and float(until) > now
+        flashing = isinstance(until, int | float) and until > now
         text = str(d.get("shows", ""))
         width = int(d.get("width", 16))
         return f"{head} ┃{fit(text, width)}┃{' 闪烁' if flashing else ''}"
