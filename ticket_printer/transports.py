@@ -278,9 +278,12 @@ def _remaining(deadline: float) -> float:
     return deadline - time.monotonic()
 
 
+_WHAT_ZH = {"connecting": "连接", "sending": "发送"}
+
+
 def _timeout(where: str, what: str, budget: float) -> PrinterTimeout:
     return PrinterTimeout(
-        f"打印机响应超时（{what}）",
+        f"打印机响应超时（{_WHAT_ZH.get(what, what)}）",
         f"{where}: timed out after {budget:.1f} s while {what}",
     )
 
@@ -544,6 +547,9 @@ class _FileConn(_Conn):
 class Printer(ABC):
     """A printer reached through a URL.  No I/O happens until a method is called."""
 
+    #: Longest wait for status replies before a job; the rest of the budget is for sending.
+    query_timeout = 2.0
+
     def __init__(self, target: PrinterTarget) -> None:
         self.target = target
         #: The status read before the most recent job (None before any).
@@ -579,11 +585,14 @@ class Printer(ABC):
 
     def send(self, data: bytes, timeout: float = 10.0) -> None:
         """Check the status, then send one job; raise a :class:`PrinterError` if it cannot print."""
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        deadline = start + timeout
         conn = self._connect(deadline)
         try:
             if self._asks_status:
-                st = self._query(conn, deadline)
+                # A silent printer must not eat the whole budget when status is optional.
+                asked = min(deadline, time.monotonic() + min(self.query_timeout, timeout / 2))
+                st = self._query(conn, asked)
                 self.last_status = st
                 err = error_for(st, str(self.target))
                 if err is not None:

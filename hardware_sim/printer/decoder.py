@@ -540,10 +540,12 @@ class EscPosDecoder:
         return Image.frombytes("1", (width_bytes * 8, rows), data, "raw", "1;I")
 
     def _gs_v0(self, buf: bytearray, i: int) -> int | None:
-        if len(buf) - i < 8:
+        if len(buf) - i < 3:
             return None
         if buf[i + 2] != ord("0"):
             return self._bad(buf, i, "GS v not followed by 0", 2)
+        if len(buf) - i < 8:
+            return None
         m = buf[i + 3]
         xb = buf[i + 4] | buf[i + 5] << 8
         y = buf[i + 6] | buf[i + 7] << 8
@@ -579,10 +581,12 @@ class EscPosDecoder:
         return 5 + p
 
     def _gs_8(self, buf: bytearray, i: int) -> int | None:
-        if len(buf) - i < 7:
+        if len(buf) - i < 3:
             return None
         if buf[i + 2] != ord("L"):
             return self._bad(buf, i, "GS 8 not followed by L", 2)
+        if len(buf) - i < 7:
+            return None
         p = int.from_bytes(buf[i + 3 : i + 7], "little")
         if p > MAX_PAYLOAD:
             return self._bad(buf, i, f"GS 8 L with {p} bytes", 2)
