@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from escpos.capabilities import Profile
-from escpos.printer import Dummy
 from PIL import Image
 
 from ticket_printer import cjk
@@ -259,6 +257,11 @@ def render_ticket_image(ticket: TicketView, layout: Layout) -> Image.Image:
 
 def _builder(dots: int) -> Any:
     """A python-escpos byte collector that knows the paper width and can cut."""
+    # Imported late: escpos.capabilities calls logging.basicConfig() on import,
+    # which would pre-empt the server's own logging set-up.
+    from escpos.capabilities import Profile
+    from escpos.printer import Dummy
+
     profile = Profile(
         columns=dots // HALF_W,
         features={"paperFullCut": True, "paperPartCut": True, "bitImageRaster": True},

@@ -552,8 +552,11 @@ class Printer(ABC):
 
     def __init__(self, target: PrinterTarget) -> None:
         self.target = target
-        #: The status read before the most recent job (None before any).
+        #: The most recent status read, by :meth:`status` or before a job (None before any).
         self.last_status: PrinterStatus | None = None
+        # One conversation at a time: raw-TCP and serial printers serve a single
+        # connection, so a status poll must not cut into a job.
+        self._busy = threading.Lock()
 
     @abstractmethod
     def _connect(self, deadline: float) -> _Conn: ...
@@ -572,21 +575,38 @@ class Printer(ABC):
         if not self._asks_status:
             why = "status queries are off" if self.target.reads_back else "transport is write-only"
             return PrinterStatus.unknown(why)
+        if not self._busy.acquire(timeout=max(0.0, timeout)):
+            return self.last_status or PrinterStatus.unknown("busy with a print job")
         try:
-            conn = self._connect(deadline)
-        except PrinterError as e:
-            return e.status or PrinterStatus.unreachable(e.reason_en)
-        try:
-            return self._query(conn, deadline)
-        except PrinterError as e:
-            return e.status or PrinterStatus.unreachable(e.reason_en)
+            try:
+                conn = self._connect(deadline)
+            except PrinterError as e:
+                return e.status or PrinterStatus.unreachable(e.reason_en)
+            try:
+                st = self._query(conn, deadline)
+            except PrinterError as e:
+                st = e.status or PrinterStatus.unreachable(e.reason_en)
+            finally:
+                conn.close(deadline)
+            self.last_status = st
+            return st
         finally:
-            conn.close(deadline)
+            self._busy.release()
 
     def send(self, data: bytes, timeout: float = 10.0) -> None:
         """Check the status, then send one job; raise a :class:`PrinterError` if it cannot print."""
         start = time.monotonic()
         deadline = start + timeout
+        if not self._busy.acquire(timeout=max(0.0, timeout)):
+            raise PrinterTimeout(
+                "打印机正忙", f"{self.target}: another job held the printer for {timeout:.1f} s"
+            )
+        try:
+            self._send(data, timeout, deadline)
+        finally:
+            self._busy.release()
+
+    def _send(self, data: bytes, timeout: float, deadline: float) -> None:
         conn = self._connect(deadline)
         try:
             if self._asks_status:

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from hardware_sim.printer.emulator import STATES, PrinterEmulator
 
@@ -75,7 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         done.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    except ValueError:  # not the main thread: the caller stops us by other means
+        pass
     try:
         listen = args.listen or (None if args.pty else ("127.0.0.1", 9100))
         if listen is not None:
@@ -92,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         done.wait()
     finally:
         emulator.stop()
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print(f"stopped after {len(emulator.tickets)} ticket(s)", flush=True)
     return 0
 

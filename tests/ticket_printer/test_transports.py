@@ -323,3 +323,43 @@ def test_usb_without_pyusb_says_what_is_missing() -> None:
         printer.send(b"x", timeout=1)
     assert info.value.code == "error"
     assert printer.status().state == "offline"
+
+
+def test_status_poll_does_not_cut_into_a_running_job() -> None:
+    release = threading.Event()
+    stalled = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def stalled_printer() -> None:
+        # Answers the status queries, then stops reading: the job stalls mid-send.
+        conn, _ = server.accept()
+        with conn:
+            for n in (1, 4):
+                assert conn.recv(3) == b"\x10\x04" + bytes([n])
+                conn.sendall(b"\x12")
+            stalled.set()
+            release.wait(5)
+
+    t = threading.Thread(target=stalled_printer, daemon=True)
+    t.start()
+    printer = open_printer(f"tcp://127.0.0.1:{port}")
+    errors: list[BaseException] = []
+
+    def job() -> None:
+        try:
+            printer.send(b"\x00" * (32 * 1024 * 1024), timeout=1.0)
+        except BaseException as e:
+            errors.append(e)
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    assert stalled.wait(5)
+    started = time.monotonic()
+    st = printer.status(timeout=0.2)
+    assert time.monotonic() - started < 0.5
+    assert st.state == "ok"  # the status the job read, not a second connection
+    worker.join(5)
+    release.set()
+    server.close()
+    assert len(errors) == 1 and isinstance(errors[0], PrinterTimeout)
