@@ -320,13 +320,12 @@ class SimBus:
                         d.handle(frame, command, True)
                 elif frame.address in self.devices:
                     replies += self.devices[frame.address].handle(frame, command, False)
-            changed = bool(frames) or self.decoder.stats.rejected_total != rejected_before
-            if changed:
+            if frames or self.decoder.stats.rejected_total != rejected_before:
+                # File first, then wake waiters: whoever waited may read the status next.
+                self._publish()
                 self._cond.notify_all()
         for r in replies:
             self.send(r)
-        if changed:
-            self._publish()
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Block until ``predicate()`` holds (checked after every frame) or timeout."""
