@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 from collections.abc import Mapping
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
@@ -59,7 +60,7 @@ class DisplayFeed:
         token: str,
         *,
         backoff_initial: float = 0.5,
-        backoff_max: float = 15.0,
+        backoff_max: float = 5.0,
         open_timeout: float = 10.0,
         http_timeout: float = 10.0,
     ) -> None:
@@ -119,7 +120,8 @@ class DisplayFeed:
                     self.connected = False
                 if self.connections > before:
                     delay = self.backoff_initial  # it was up: a restart, start backoff afresh
-                await asyncio.sleep(delay)
+                # Jitter: the hall's bridges must not all knock at the same instant.
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, self.backoff_max)
 
     async def _session(self, client: httpx.AsyncClient, consumer: FeedConsumer) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,7 +246,7 @@ class SimBus:
 
     def __init__(
         self,
-        devices: list[SimDevice],
+        devices: Sequence[SimDevice],
         *,
         link_path: str | None = None,
         name: str = "bus",

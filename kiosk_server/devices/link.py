@@ -46,7 +46,7 @@ class SerialLink:
         read_timeout: float = 0.1,
         write_timeout: float = 1.0,
         backoff_initial: float = 0.2,
-        backoff_max: float = 5.0,
+        backoff_max: float = 1.0,  # opening a local port is cheap: retry often
         exclusive: bool = True,
     ) -> None:
         self.url = url

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,10 +40,10 @@ def fast_link(path: str) -> SerialLink:
 
 
 @pytest.fixture
-def bus(tmp_path: Path) -> SimBus:
+def bus(tmp_path: Path) -> Iterator[SimBus]:
     b = SimBus([LedScreen(0x01), LedScreen(0x03)], link_path=str(tmp_path / "ttyLED"), name="led")
     b.plug()
-    yield b  # type: ignore[misc]
+    yield b
     b.close()
 
 

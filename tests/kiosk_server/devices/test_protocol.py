@@ -40,7 +40,7 @@ _valid_frames = st.one_of(
     st.builds(
         p.led_text,
         st.integers(1, 254),
-        st.text(st.characters(exclude_categories=("Cs",)), max_size=12).filter(
+        st.text(st.characters(exclude_categories=["Cs"]), max_size=12).filter(
             lambda s: len(s.encode("gb18030")) <= 64
         ),
         st.integers(0, 255),
