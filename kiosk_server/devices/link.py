@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import serial
 
@@ -66,6 +67,8 @@ class SerialLink:
         self._reading: serial.SerialBase | None = None  # port a worker thread is reading now
         self._on_open: list[OnOpen] = []
         self._write_lock = asyncio.Lock()
+        # One thread of our own for reads, so a read can be waited for after a cancel.
+        self._read_pool = ThreadPoolExecutor(1, thread_name_prefix="serial-read")
         self._connected = asyncio.Event()
         self._closing = asyncio.Event()
 
@@ -158,6 +161,7 @@ class SerialLink:
         self._connected.clear()
         if ser is not None:
             self._drop(ser, "closed")
+        self._read_pool.shutdown(wait=False)
 
     # ------------------------------------------------------------ I/O
 
@@ -173,8 +177,12 @@ class SerialLink:
             if ser is None:
                 continue
             self._reading = ser
+            work = self._read_pool.submit(_read_chunk, ser)
             try:
-                data = await asyncio.to_thread(_read_chunk, ser)
+                data = await asyncio.wrap_future(work)
+            except asyncio.CancelledError:
+                self._abandon(ser, work)
+                raise
             except _PORT_ERRORS as e:
                 self._reading = None
                 self._drop(ser, e)
@@ -189,6 +197,23 @@ class SerialLink:
                 continue
             self.bytes_in += len(data)
             yield data
+
+    def _abandon(self, ser: serial.SerialBase, work: Future[bytes]) -> None:
+        """The reader was cancelled mid-read: close the port, but only once the worker
+        thread has let go of it (closing under a running read could hand its file
+        descriptor number to the next open, and the old read would steal its bytes)."""
+        self._reading = None
+        if ser is self._serial:
+            self._serial = None
+            self._connected.clear()
+        with contextlib.suppress(*_PORT_ERRORS):
+            ser.cancel_read()
+
+        def close_port(_: object) -> None:
+            with contextlib.suppress(*_PORT_ERRORS):
+                ser.close()
+
+        work.add_done_callback(close_port)
 
     async def write(self, data: bytes) -> bool:
         """Send ``data``; False (never an exception, never a hang) if the port is down."""

@@ -128,3 +128,20 @@ async def test_second_opener_is_refused_while_first_holds_port(bus: SimBus, read
     assert await eventually(lambda: other.open_failures >= 1)
     assert not other.connected
     await r2.stop()
+
+
+async def test_cancelled_reader_releases_the_port(bus: SimBus) -> None:
+    first = fast_link(bus.path)
+    r = Reader(first)
+    assert await eventually(lambda: first.connected)
+    r.task.cancel()  # the consumer goes away mid-read, without close()
+    await asyncio.gather(r.task, return_exceptions=True)
+    assert not first.connected
+    # The port was closed once the worker let go of it: another opener gets the lock.
+    second = fast_link(bus.path)
+    r2 = Reader(second)
+    assert await eventually(lambda: second.connected)
+    assert await second.write(p.encode(p.led_text(0x01, "热情为您服务")))
+    assert await asyncio.to_thread(bus.wait_for, lambda: bus[0x01].shows() == "热情为您服务")
+    await r2.stop()
+    await first.close()
