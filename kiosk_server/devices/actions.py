@@ -6,15 +6,18 @@ same HTTP calls the counter page makes (a bridge process on the counter PC or
 the hall's serial server); inside the server, phase 2 can implement the same
 protocol by calling the counter service directly.
 
-HTTP contract (phase 2, bearer device token)::
+HTTP contract (the server's counter API; bearer token of the counter's keypad
+device, or one token for all)::
 
-    POST /api/v1/counters/{counter}/call-next | recall | start | no-show | hold
-                                    | pause | resume                      {}
-    POST /api/v1/counters/{counter}/finish    {"outcome": "completed"|...}
-    POST /api/v1/counters/{counter}/call      {"number": "A012"}  (call, call_back)
-                                              {"held": true}      (call_back, no number)
-    POST /api/v1/counters/{counter}/transfer  {"to_counter": 5}
+    POST /api/v1/counters/{id}/call-next | recall | start | no-show | hold
+                               | pause | resume                      (no body)
+    POST /api/v1/counters/{id}/finish    {"outcome": "completed"|...}
+    POST /api/v1/counters/{id}/call      {"number": "A012"}   (指定叫号 and 回呼)
+    POST /api/v1/counters/{id}/transfer  {"counter": 5}
     POST /api/v1/tickets/{ticket_id}/rating   {"score": 1-5}
+
+Intents carry the counter *number* (what the installer, the events and the
+LED map use); ``counter_ids`` turns it into the API's counter id.
 """
 
 from __future__ import annotations
@@ -65,16 +68,19 @@ class CounterActions(Protocol):
     async def rate(self, intent: RatingIntent) -> DeviceReply: ...
 
 
-def keypad_request(intent: KeypadIntent) -> tuple[str, dict[str, Any]]:
-    """The counter-page request for a key: (path, JSON body)."""
-    path = f"/api/v1/counters/{intent.counter}/{ENDPOINTS[intent.action]}"
-    body: dict[str, Any] = {}
+def keypad_request(
+    intent: KeypadIntent, counter_id: int | None = None
+) -> tuple[str, dict[str, Any] | None]:
+    """The counter-page request for a key: (path, JSON body or None)."""
+    cid = intent.counter if counter_id is None else counter_id
+    path = f"/api/v1/counters/{cid}/{ENDPOINTS[intent.action]}"
+    body: dict[str, Any] | None = None
     if intent.action in ("call", "call_back"):
-        body = {"number": intent.number} if intent.number else {"held": True}
+        body = {"number": intent.number}
     elif intent.action == "finish":
-        body = {"outcome": (intent.outcome or "completed")}
+        body = {"outcome": intent.outcome or "completed"}
     elif intent.action == "transfer":
-        body = {"to_counter": intent.to_counter}
+        body = {"counter": intent.to_counter}
     return path, body
 
 
@@ -127,32 +133,42 @@ class HttpCounterActions:
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | Mapping[int, str],
         *,
+        counter_ids: Mapping[int, int] | None = None,
         client: httpx.AsyncClient | None = None,
         timeout: float = 5.0,
         last_finished: LastFinished | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.tokens = token  # one token, or counter number -> that keypad's token
+        self.counter_ids = dict(counter_ids or {})
         self.client = client or httpx.AsyncClient(timeout=timeout, trust_env=False)
         self._own_client = client is None
         self.last_finished = last_finished or LastFinished()
+
+    def _headers(self, counter: int) -> dict[str, str]:
+        token = self.tokens if isinstance(self.tokens, str) else self.tokens.get(counter, "")
+        return {"Authorization": f"Bearer {token}"}
 
     async def aclose(self) -> None:
         if self._own_client:
             await self.client.aclose()
 
-    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response | None:
+    async def _post(
+        self, counter: int, path: str, body: dict[str, Any] | None
+    ) -> httpx.Response | None:
         try:
-            return await self.client.post(self.base_url + path, json=body, headers=self.headers)
+            return await self.client.post(
+                self.base_url + path, json=body, headers=self._headers(counter)
+            )
         except httpx.HTTPError as e:
             log.warning("POST %s failed: %s", path, e)
             return None
 
     async def keypad(self, intent: KeypadIntent) -> DeviceReply:
-        path, body = keypad_request(intent)
-        resp = await self._post(path, body)
+        path, body = keypad_request(intent, self.counter_ids.get(intent.counter))
+        resp = await self._post(intent.counter, path, body)
         if resp is None or resp.status_code >= 500:
             return DeviceReply(False, OFFLINE, NackReason.UNAVAILABLE)
         if resp.is_success:
@@ -177,7 +193,9 @@ class HttpCounterActions:
         if target is None:
             return DeviceReply(False, NOTHING_TO_RATE)
         ticket, _ = target
-        resp = await self._post(f"/api/v1/tickets/{ticket}/rating", {"score": intent.score})
+        resp = await self._post(
+            intent.counter, f"/api/v1/tickets/{ticket}/rating", {"score": intent.score}
+        )
         if resp is None or resp.status_code >= 500:
             return DeviceReply(False, OFFLINE, NackReason.UNAVAILABLE)
         if resp.is_success or resp.status_code == 409:  # 409: rated already (e.g. on the page)

@@ -58,7 +58,7 @@ class KeypadIntent:
     counter: int
     action: str
     seq: int
-    number: str | None = None  # call / call_back: the ticket
+    number: str | None = None  # call / call_back: the ticket number
     outcome: Outcome | None = None  # finish
     to_counter: int | None = None  # transfer
 
@@ -125,9 +125,9 @@ class KeypadTranslator:
         if event.key in (Key.CALL, Key.CALL_BACK):
             if arg and not TICKET_NUMBER.match(arg):
                 return Ignored(frame.address, event.seq, f"{arg!r} is not a ticket number")
-            if event.key is Key.CALL and not arg:
-                return Ignored(frame.address, event.seq, "指定叫号 needs a ticket number")
-            return replace(base, number=arg or None)
+            if not arg:
+                return Ignored(frame.address, event.seq, f"{action} needs a ticket number")
+            return replace(base, number=arg)
         if event.key is Key.TRANSFER:
             if not COUNTER_NUMBER.match(arg):
                 return Ignored(frame.address, event.seq, "转移 needs the target counter number")

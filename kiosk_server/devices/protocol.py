@@ -71,7 +71,7 @@ class Key(IntEnum):
     FINISH = 0x04  # 办结 (argument: outcome digit)
     NO_SHOW = 0x05  # 过号
     HOLD = 0x06  # 挂起
-    CALL_BACK = 0x07  # 回呼 (argument: held ticket number, optional)
+    CALL_BACK = 0x07  # 回呼 (argument: held ticket number)
     TRANSFER = 0x08  # 转移 (argument: target counter number)
     PAUSE = 0x09  # 暂停
     RESUME = 0x0A  # 恢复

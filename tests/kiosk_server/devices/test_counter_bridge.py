@@ -93,7 +93,11 @@ async def test_call_next_key_posts_the_page_request(
     assert await until(bus, lambda: kp.display == "叫号 A012")
     assert kp.acked == [seq]
     [req] = api.posts()
-    assert (req.path, req.auth, req.body) == ("/api/v1/counters/3/call-next", f"Bearer {TOKEN}", {})
+    assert (req.path, req.auth, req.body) == (
+        "/api/v1/counters/3/call-next",
+        f"Bearer {TOKEN}",
+        None,
+    )
 
 
 async def test_keys_in_order_each_once(bus: SimBus, api: CounterServer, running: Running) -> None:
@@ -104,10 +108,10 @@ async def test_keys_in_order_each_once(bus: SimBus, api: CounterServer, running:
     kp.press(Key.TRANSFER, "3")
     assert await until(bus, lambda: len(kp.acked) == 4)
     assert [(r.path, r.body) for r in api.posts()] == [
-        ("/api/v1/counters/1/call-next", {}),
-        ("/api/v1/counters/1/start", {}),
+        ("/api/v1/counters/1/call-next", None),
+        ("/api/v1/counters/1/start", None),
         ("/api/v1/counters/1/finish", {"outcome": "informed"}),
-        ("/api/v1/counters/1/transfer", {"to_counter": 3}),
+        ("/api/v1/counters/1/transfer", {"counter": 3}),
     ]
 
 
@@ -230,3 +234,25 @@ async def test_pad_prompt_restored_after_port_comes_back(
     assert await until(bus, lambda: rp.prompting and rp.prompt == "A012")
     rp.press(5)
     assert await until(bus, lambda: rp.message == "谢谢您的评价")
+
+
+async def test_counter_ids_and_per_keypad_tokens(bus: SimBus, api: CounterServer) -> None:
+    link = SerialLink(bus.path, backoff_initial=0.01, backoff_max=0.05, read_timeout=0.05)
+    actions = HttpCounterActions(api.url, {1: "kp-1", 3: "kp-3"}, counter_ids={1: 41, 3: 43})
+    bridge = CounterDeviceBridge(link, actions, keypads={0x11: 1, 0x13: 3}, rating_pads={})
+    task = asyncio.create_task(bridge.run())
+    try:
+        async with asyncio.timeout(5):
+            await link.wait_connected()
+        k1, k3 = keypad(bus, 0x11), keypad(bus, 0x13)
+        k1.press(Key.CALL, "B007")
+        k3.press(Key.HOLD)
+        assert await until(bus, lambda: len(k1.acked) == 1 and len(k3.acked) == 1)
+    finally:
+        await link.close()
+        await asyncio.wait_for(task, 5)
+        await actions.aclose()
+    assert sorted((r.path, r.auth, r.body) for r in api.posts()) == [
+        ("/api/v1/counters/41/call", "Bearer kp-1", {"number": "B007"}),
+        ("/api/v1/counters/43/hold", "Bearer kp-3", None),
+    ]

@@ -36,13 +36,13 @@ def keypads(clock: Clock) -> KeypadTranslator:
 @pytest.mark.parametrize(
     ("key", "arg", "expected", "path", "body"),
     [
-        (Key.CALL_NEXT, "", KeypadIntent(0x13, 3, "call_next", 1), "call-next", {}),
-        (Key.RECALL, "", KeypadIntent(0x13, 3, "recall", 1), "recall", {}),
-        (Key.START, "", KeypadIntent(0x13, 3, "start", 1), "start", {}),
-        (Key.NO_SHOW, "", KeypadIntent(0x13, 3, "no_show", 1), "no-show", {}),
-        (Key.HOLD, "", KeypadIntent(0x13, 3, "hold", 1), "hold", {}),
-        (Key.PAUSE, "", KeypadIntent(0x13, 3, "pause", 1), "pause", {}),
-        (Key.RESUME, "", KeypadIntent(0x13, 3, "resume", 1), "resume", {}),
+        (Key.CALL_NEXT, "", KeypadIntent(0x13, 3, "call_next", 1), "call-next", None),
+        (Key.RECALL, "", KeypadIntent(0x13, 3, "recall", 1), "recall", None),
+        (Key.START, "", KeypadIntent(0x13, 3, "start", 1), "start", None),
+        (Key.NO_SHOW, "", KeypadIntent(0x13, 3, "no_show", 1), "no-show", None),
+        (Key.HOLD, "", KeypadIntent(0x13, 3, "hold", 1), "hold", None),
+        (Key.PAUSE, "", KeypadIntent(0x13, 3, "pause", 1), "pause", None),
+        (Key.RESUME, "", KeypadIntent(0x13, 3, "resume", 1), "resume", None),
         (
             Key.FINISH,
             "",
@@ -71,13 +71,12 @@ def keypads(clock: Clock) -> KeypadTranslator:
             "call",
             {"number": "B007"},
         ),
-        (Key.CALL_BACK, "", KeypadIntent(0x13, 3, "call_back", 1), "call", {"held": True}),
         (
             Key.TRANSFER,
             "5",
             KeypadIntent(0x13, 3, "transfer", 1, to_counter=5),
             "transfer",
-            {"to_counter": 5},
+            {"counter": 5},
         ),
     ],
 )
@@ -87,18 +86,21 @@ def test_every_key_becomes_the_page_request(
     arg: str,
     expected: KeypadIntent,
     path: str,
-    body: dict[str, object],
+    body: dict[str, object] | None,
 ) -> None:
     intent = keypads.translate(p.key(0x13, 1, key, arg))
     assert intent == expected
     assert isinstance(intent, KeypadIntent)
     assert keypad_request(intent) == (f"/api/v1/counters/3/{path}", body)
+    # The API addresses counters by id, the keypad map by number.
+    assert keypad_request(intent, 17)[0] == f"/api/v1/counters/17/{path}"
 
 
 @pytest.mark.parametrize(
     ("key", "arg"),
     [
         (Key.CALL, ""),  # which number?
+        (Key.CALL_BACK, ""),
         (Key.CALL, "12"),
         (Key.TRANSFER, ""),
         (Key.TRANSFER, "3"),  # its own counter
