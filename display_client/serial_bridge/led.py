@@ -178,6 +178,13 @@ class LedPlanner:
         elif kind in COUNTER_STATES and screen is not None:
             screen.state = COUNTER_STATES[kind]
             frames += self._steady(screen)
+        elif (
+            kind == "counter.updated"  # an admin edit, e.g. closing the counter
+            and screen is not None
+            and data.get("state") in ("open", "paused", "closed")
+        ):
+            screen.state = str(data["state"])
+            frames += self._steady(screen)
         return Plan(frames)
 
     def on_snapshot(self, snapshot: Mapping[str, Any]) -> list[Frame]:

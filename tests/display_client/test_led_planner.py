@@ -165,3 +165,12 @@ def test_transfer_called_at_other_counter_leaves_first(planner: LedPlanner) -> N
 def test_duplicate_addresses_refused() -> None:
     with pytest.raises(ValueError):
         LedPlanner({1: 5, 2: 5})
+
+
+def test_admin_closing_a_counter_shows_paused(planner: LedPlanner) -> None:
+    frames = planner.on_event(ev(1, "counter.updated", counter=2, state="closed"))
+    assert frames.frames == [p.led_text(0x02, PAUSED_TEXT)]
+    assert planner.on_event(ev(2, "counter.updated", counter=2, state="bogus")).frames == []
+    assert planner.on_event(ev(3, "counter.updated", counter=2, state="open")).frames == [
+        p.led_text(0x02, IDLE_TEXT)
+    ]
