@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -183,6 +184,11 @@ def cmd_serial(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)
     sims = SimSet(directory, args)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise SystemExit(0)  # run the finally below: ptys closed, status files removed
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         for line in sims.start():
             out.write(line + "\n")
@@ -200,6 +206,7 @@ def cmd_serial(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sims.stop()
     return 0
 

@@ -20,9 +20,10 @@ from kiosk_server.core.idnumber import InvalidIdNumber, mask_id, parse_id_number
 
 log = logging.getLogger(__name__)
 
-# Our appointment codes as printed in the booking confirmation QR: "YY" + 6-16
-# upper-case letters/digits. Configurable because the booking service owns it.
-DEFAULT_APPOINTMENT_PATTERN = r"^YY[0-9A-Z]{6,16}$"
+# Our appointment codes as printed in the booking confirmation QR: "YY" + 6-14
+# upper-case letters/digits (the ticket API takes codes of up to 16 characters).
+# Configurable because the appointments package owns the format.
+DEFAULT_APPOINTMENT_PATTERN = r"^YY[0-9A-Z]{6,14}$"
 _ID_SHAPE = re.compile(r"^\d{17}[\dXx]$")
 _OLD_ID = re.compile(r"^\d{15}$")
 
@@ -127,3 +128,14 @@ class LineSplitter:
         self.stats.undecodable += 1
         log.warning("%s: line of %d bytes is neither UTF-8 nor GB18030", self.name, len(raw))
         return None
+
+
+def issue_fields(scan: Scan) -> dict[str, str]:
+    """The fields a scan fills in the kiosk's ticket request
+    (``POST /api/v1/halls/{hall}/tickets``), exactly as if typed on the kiosk page;
+    nothing for a scan the kiosk cannot use (it shows the error instead)."""
+    if scan.kind is ScanKind.ID_NUMBER:
+        return {"id_number": scan.value}
+    if scan.kind is ScanKind.APPOINTMENT:
+        return {"appointment_code": scan.value}
+    return {}

@@ -158,3 +158,36 @@ def test_serial_command_reads_stdin_until_quit(tmp_path: Path) -> None:
     assert text.startswith(f"led-bus: {tmp_path / 'ttyLED'}")
     assert "not a keypad" in text and "0x01 窗口屏" in text
     assert not (tmp_path / "ttyLED").exists()
+
+
+def test_sim_process_cleans_up_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hardware_sim.serial.cli",
+            "serial",
+            "--dir",
+            str(tmp_path),
+            "--led",
+            "1",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=root,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().decode().startswith("led-bus:")  # running
+    assert (tmp_path / "led-bus.status.json").exists()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    assert proc.stdin is not None
+    proc.stdin.close()
+    proc.stdout.close()
+    assert not (tmp_path / "ttyLED").exists()
+    assert list(tmp_path.glob("*.status.json")) == []

@@ -12,7 +12,7 @@ from hardware_sim.serial.testing import eventually
 from kiosk_server.core.idnumber import check_digit
 from kiosk_server.devices.bridge import ScannerBridge
 from kiosk_server.devices.link import SerialLink
-from kiosk_server.devices.scanner import LineSplitter, Scan, ScanKind, classify
+from kiosk_server.devices.scanner import LineSplitter, Scan, ScanKind, classify, issue_fields
 
 FIRST17 = "11010519491231002"
 ID = FIRST17 + check_digit(FIRST17)
@@ -85,3 +85,12 @@ async def test_scanner_over_pty_reaches_kiosk_handler(tmp_path: Path) -> None:
     [status] = read_statuses(tmp_path / "sim")
     assert status["scanned"] == 3
     assert ID not in (tmp_path / "sim" / "scanner.status.json").read_text()
+
+
+def test_issue_fields_match_the_kiosk_request() -> None:
+    assert issue_fields(classify(ID)) == {"id_number": ID}
+    assert issue_fields(classify("YY20240506A1")) == {"appointment_code": "YY20240506A1"}
+    assert len("YY" + "9" * 14) == 16 and classify("YY" + "9" * 14).kind is ScanKind.APPOINTMENT
+    assert classify("YY" + "9" * 15).kind is ScanKind.OPAQUE  # too long for the ticket API
+    assert issue_fields(classify(BAD_ID)) == {}
+    assert issue_fields(classify("https://example.invalid/q")) == {}
