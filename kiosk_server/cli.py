@@ -119,6 +119,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=args.log_level,
         proxy_headers=True,
+        # Screens keep WebSockets open; do not wait for them forever on shutdown.
+        timeout_graceful_shutdown=5,
     )
     return 0
 

@@ -37,6 +37,10 @@ class AppContext:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
+        if settings.environment == "test":
+            from kiosk_server.auth.security import use_test_hashing
+
+            use_test_hashing()
         return cls(
             settings=settings,
             db=Database(settings),

@@ -77,7 +77,15 @@ class LiveServer:
         self.app = app
         self.port = free_port()
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", ws="websockets-sansio")
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                lifespan="on",
+                ws="websockets-sansio",
+                timeout_graceful_shutdown=2,
+            )
         )
         self.task: asyncio.Task[None] | None = None
 

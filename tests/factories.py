@@ -57,24 +57,46 @@ async def make_hall(
     always_open: bool = False,
 ) -> HallKit:
     async with unit_of_work(ctx.db) as uow:
-        hall = await create_hall(uow.session, code, f"{code}医保服务站", kind=kind, counters=counters, always_open=always_open)
+        hall = await create_hall(
+            uow.session,
+            code,
+            f"{code}医保服务站",
+            kind=kind,
+            counters=counters,
+            always_open=always_open,
+        )
         if policy:
             hall.policy = {**hall.policy, **policy}
         ids = {c.number: c.id for c in await halls_repo.list_counters(uow.session, hall.id)}
         kit = HallKit(code=code, hall_id=hall.id, counter_ids=ids)
         kiosk, _ = await create_device(uow.session, hall.id, DeviceKind.KIOSK, f"{code}-kiosk")
-        display, _ = await create_device(uow.session, hall.id, DeviceKind.DISPLAY, f"{code}-display")
+        display, _ = await create_device(
+            uow.session, hall.id, DeviceKind.DISPLAY, f"{code}-display"
+        )
         first = min(ids)
-        pad, _ = await create_device(uow.session, hall.id, DeviceKind.RATING_PAD, f"{code}-pad", counter_id=ids[first])
+        pad, _ = await create_device(
+            uow.session, hall.id, DeviceKind.RATING_PAD, f"{code}-pad", counter_id=ids[first]
+        )
         kit.tokens.update(kiosk=kiosk, display=display, pad=pad)
         for role in (Role.STAFF, Role.SUPERVISOR, Role.ADMIN):
-            await create_user(uow.session, f"{code}-{role.value}", PASSWORD, role, hall_ids=[hall.id], display_name=f"{role.value}员")
+            await create_user(
+                uow.session,
+                f"{code}-{role.value}",
+                PASSWORD,
+                role,
+                hall_ids=[hall.id],
+                display_name=f"{role.value}员",
+            )
         for n in ids:
-            await create_user(uow.session, f"{code}-staff{n}", PASSWORD, Role.STAFF, hall_ids=[hall.id])
+            await create_user(
+                uow.session, f"{code}-staff{n}", PASSWORD, Role.STAFF, hall_ids=[hall.id]
+            )
     return kit
 
 
-async def login(client: httpx.AsyncClient, kit: HallKit, username: str, key: str | None = None) -> str:
+async def login(
+    client: httpx.AsyncClient, kit: HallKit, username: str, key: str | None = None
+) -> str:
     r = await client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
     assert r.status_code == 200, r.text
     token: str = r.json()["access_token"]
@@ -95,16 +117,24 @@ async def issue(
     headers = kit.auth("kiosk")
     if "idempotency_key" in body:
         headers["Idempotency-Key"] = body.pop("idempotency_key")
-    r = await client.post(f"/api/v1/halls/{kit.code}/tickets", json={"service": service, **body}, headers=headers)
+    r = await client.post(
+        f"/api/v1/halls/{kit.code}/tickets", json={"service": service, **body}, headers=headers
+    )
     assert r.status_code in (200, 201), r.text
     data: dict[str, Any] = r.json()
     return data
 
 
 async def act(
-    client: httpx.AsyncClient, kit: HallKit, counter: int, action: str, who: str | None = None, **body: Any
+    client: httpx.AsyncClient,
+    kit: HallKit,
+    at: int,
+    action: str,
+    who: str | None = None,
+    **body: Any,
 ) -> httpx.Response:
-    who = who or f"staff{counter}"
+    """Press a counter button: ``at`` is the counter number, ``body`` the JSON payload."""
+    who = who or f"staff{at}"
     return await client.post(
-        f"/api/v1/counters/{kit.counter_ids[counter]}/{action}", json=body or None, headers=kit.auth(who)
+        f"/api/v1/counters/{kit.counter_ids[at]}/{action}", json=body or None, headers=kit.auth(who)
     )

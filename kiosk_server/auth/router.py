@@ -211,9 +211,7 @@ async def patch_user(ctx: Ctx, who: Who, user_id: int, body: UserPatch) -> UserO
             user.all_halls = body.all_halls
         if body.halls is not None:
             ids = await _hall_ids(uow, who, body.halls)
-            await uow.session.execute(
-                delete(UserHall).where(UserHall.user_id == user.id)
-            )
+            await uow.session.execute(delete(UserHall).where(UserHall.user_id == user.id))
             for hid in ids:
                 uow.session.add(UserHall(user_id=user.id, hall_id=hid))
         if body.active is not None:

@@ -15,6 +15,13 @@ _hasher = PasswordHasher()
 DEVICE_TOKEN_PREFIX = "hqd_"
 
 
+def use_test_hashing() -> None:
+    """Cheap argon2id parameters for the test suite only (HALLQ_ENVIRONMENT=test):
+    the same KDF and code path, without 0.1 s per hash."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -78,8 +78,21 @@ async def _stream(
                 await ws.send_json({"type": "hello", "hall": code, "seq": got})
         reader = asyncio.create_task(_drain(ws))
         try:
-            async for ev in sub:
-                if reader.done():
+            while True:
+                getter = asyncio.create_task(sub.queue.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if reader in done:  # the client went away
+                    getter.cancel()
+                    return
+                ev = getter.result()
+                if ev is None:
+                    # The subscription ended: this client fell behind or the bus
+                    # reconnected. Tell it to fetch the snapshot and reconnect.
+                    for hall_id, code in halls.items():
+                        await ws.send_json(
+                            {"type": "resync", "hall": code, "seq": last.get(hall_id, 0)}
+                        )
+                    await ws.close(code=1013)
                     return
                 seen = last.get(ev.hall_id, 0)
                 if ev.seq <= seen:
@@ -95,10 +108,6 @@ async def _stream(
                         continue
                 await ws.send_json(ev.wire())
                 last[ev.hall_id] = ev.seq
-            # The subscription ended: this client fell behind or the bus restarted.
-            for hall_id, code in halls.items():
-                await ws.send_json({"type": "resync", "hall": code, "seq": last.get(hall_id, 0)})
-            await ws.close(code=1013)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

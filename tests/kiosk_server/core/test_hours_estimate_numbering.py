@@ -25,16 +25,30 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 def test_opening_hours_weekday_and_override() -> None:
     hours = OpeningHours.from_json(
-        {"mon": ["08:30-12:00", "13:30-17:00"], "wed": ["08:30-12:00"], "2026-11-25": ["09:00-10:00"]}
+        {
+            "mon": ["08:30-12:00", "13:30-17:00"],
+            "wed": ["08:30-12:00"],
+            "2026-11-25": ["09:00-10:00"],
+        }
     )
     assert hours.is_open(datetime(2026, 11, 23, 9, 0, tzinfo=TZ))
     assert not hours.is_open(datetime(2026, 11, 23, 12, 30, tzinfo=TZ))
     # The special date replaces Wednesday's hours.
     assert not hours.is_open(datetime(2026, 11, 25, 11, 0, tzinfo=TZ))
-    assert hours.next_opening(datetime(2026, 11, 25, 11, 0, tzinfo=TZ)) == datetime(2026, 11, 30, 8, 30, tzinfo=TZ)
+    assert hours.next_opening(datetime(2026, 11, 25, 11, 0, tzinfo=TZ)) == datetime(
+        2026, 11, 30, 8, 30, tzinfo=TZ
+    )
 
 
-@pytest.mark.parametrize("bad", [{"mon": ["8:30-12"]}, {"mon": ["12:00-08:00"]}, {"funday": ["08:00-09:00"]}, {"mon": ["08:00-10:00", "09:00-11:00"]}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"mon": ["8:30-12"]},
+        {"mon": ["12:00-08:00"]},
+        {"funday": ["08:00-09:00"]},
+        {"mon": ["08:00-10:00", "09:00-11:00"]},
+    ],
+)
 def test_bad_hours_are_refused(bad: dict[str, list[str]]) -> None:
     with pytest.raises(ValueError):
         OpeningHours.from_json(bad)  # type: ignore[arg-type]
@@ -57,7 +71,10 @@ def e(i: int, service: str = "enrol") -> QueueEntry:
 def test_dispatch_estimate_by_hand() -> None:
     times = ServiceTimes(typical={"enrol": 6.0, "payment": 4.0})
     est = DispatchEstimator(times, handover_minutes=0.0)
-    counters = [CounterLoad(1, None, busy_service="enrol", busy_elapsed_minutes=2.0), CounterLoad(2, None)]
+    counters = [
+        CounterLoad(1, None, busy_service="enrol", busy_elapsed_minutes=2.0),
+        CounterLoad(2, None),
+    ]
     # Counter 2 is free now, counter 1 frees in 4 min.
     got = est.estimate([e(1), e(2, "payment"), e(3), e(4)], counters)
     # t1 -> c2 at 0 (c2 free at 6); t2 -> c1 at 4 (free at 8); t3 -> c2 at 6 (free 12); t4 -> c1 at 8.

@@ -52,7 +52,9 @@ def test_fifteen_digit_numbers_are_refused_with_advice() -> None:
         parse_id_number("110105491231002")
 
 
-@pytest.mark.parametrize("raw", ["", "1234", "11010519491231002Y", "1101051949123100XX", "ABCDEFGHIJKLMNOPQR"])
+@pytest.mark.parametrize(
+    "raw", ["", "1234", "11010519491231002Y", "1101051949123100XX", "ABCDEFGHIJKLMNOPQR"]
+)
 def test_malformed(raw: str) -> None:
     with pytest.raises(InvalidIdNumber):
         parse_id_number(raw)
@@ -66,8 +68,19 @@ def test_age_counts_full_dates() -> None:
 
 
 def test_bands_and_masking() -> None:
-    assert [age_band(a) for a in (17, 59, 60, 65, 70, 80)] == ["0-17", "18-59", "60-64", "65-69", "70-79", "80+"]
+    assert [age_band(a) for a in (17, 59, 60, 65, 70, 80)] == [
+        "0-17",
+        "18-59",
+        "60-64",
+        "65-69",
+        "70-79",
+        "80+",
+    ]
     masked = mask_id(ID_YOUNG_1990)
-    assert masked.startswith("110105") and masked.endswith(ID_YOUNG_1990[-4:]) and "19900307" not in masked
+    assert (
+        masked.startswith("110105")
+        and masked.endswith(ID_YOUNG_1990[-4:])
+        and "19900307" not in masked
+    )
     assert keyed_hash("k1", ID_YOUNG_1990) != keyed_hash("k2", ID_YOUNG_1990)
     assert ID_YOUNG_1990 not in keyed_hash("k1", ID_YOUNG_1990)

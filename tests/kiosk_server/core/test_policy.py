@@ -20,7 +20,9 @@ from kiosk_server.core.states import Channel
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
 
-def entry(i: int, channel: Channel, minute: float, service: str = "enrol", **kw: object) -> QueueEntry:
+def entry(
+    i: int, channel: Channel, minute: float, service: str = "enrol", **kw: object
+) -> QueueEntry:
     return QueueEntry(
         ticket_id=i,
         number=f"A{i:03d}",
@@ -34,7 +36,9 @@ def entry(i: int, channel: Channel, minute: float, service: str = "enrol", **kw:
 N, G = Channel.NORMAL, Channel.GREEN
 
 
-def numbers(policy: object, waiting: list[QueueEntry], now: datetime, green_run: int = 0) -> list[int]:
+def numbers(
+    policy: object, waiting: list[QueueEntry], now: datetime, green_run: int = 0
+) -> list[int]:
     return [e.ticket_id for e in policy.order(waiting, PolicyState(green_run), now)]  # type: ignore[attr-defined]
 
 
@@ -70,14 +74,28 @@ def test_aging_normal_overtakes_later_greens() -> None:
 
 def test_due_appointment_goes_ahead_of_walk_ins() -> None:
     now = T0 + timedelta(minutes=20)
-    appt = entry(9, Channel.APPOINTMENT, 15, slot_start=T0 + timedelta(minutes=15), slot_end=T0 + timedelta(minutes=45))
-    early = entry(8, Channel.APPOINTMENT, 16, slot_start=T0 + timedelta(minutes=45), slot_end=T0 + timedelta(minutes=75))
+    appt = entry(
+        9,
+        Channel.APPOINTMENT,
+        15,
+        slot_start=T0 + timedelta(minutes=15),
+        slot_end=T0 + timedelta(minutes=45),
+    )
+    early = entry(
+        8,
+        Channel.APPOINTMENT,
+        16,
+        slot_start=T0 + timedelta(minutes=45),
+        slot_end=T0 + timedelta(minutes=75),
+    )
     w = [entry(1, N, 0), entry(2, G, 1), appt, early]
     assert numbers(GreenBurstPolicy(), w, now) == [9, 2, 1, 8]
 
 
 def test_peak_window_allows_a_longer_green_run() -> None:
-    params = PolicyParams(green_burst=1, peak_green_burst=3, peak_start=time(8, 30), peak_end=time(10, 30))
+    params = PolicyParams(
+        green_burst=1, peak_green_burst=3, peak_start=time(8, 30), peak_end=time(10, 30)
+    )
     w = [entry(1, N, 0), entry(2, G, 1), entry(3, G, 2), entry(4, G, 3)]
     in_peak = GreenBurstPolicy(params, lambda _now: time(9, 0))
     off_peak = GreenBurstPolicy(params, lambda _now: time(14, 0))
@@ -86,12 +104,18 @@ def test_peak_window_allows_a_longer_green_run() -> None:
 
 
 def test_pick_next_respects_counter_items_and_transfer_target() -> None:
-    w = [entry(1, N, 0, service="payment"), entry(2, N, 1, service="enrol"), entry(3, N, 2, counter=4)]
+    w = [
+        entry(1, N, 0, service="payment"),
+        entry(2, N, 1, service="enrol"),
+        entry(3, N, 2, counter=4),
+    ]
     now = T0 + timedelta(minutes=5)
     got = pick_next(GreenBurstPolicy(), w, PolicyState(), now, frozenset({"enrol"}), 2)
     assert got is not None and got.ticket_id == 2
     got = pick_next(GreenBurstPolicy(), w, PolicyState(), now, None, 4)
-    assert got is not None and got.ticket_id == 1  # transferred ticket 3 is for counter 4 but issued later
+    assert (
+        got is not None and got.ticket_id == 1
+    )  # transferred ticket 3 is for counter 4 but issued later
     assert pick_next(GreenBurstPolicy(), [w[2]], PolicyState(), now, None, 1) is None
 
 
@@ -148,7 +172,9 @@ def test_no_normal_waits_behind_more_than_burst_greens(
 
 @settings(max_examples=200, deadline=None)
 @given(arrivals=arrivals)
-def test_order_is_a_permutation_and_greens_keep_their_own_order(arrivals: list[tuple[Channel, int]]) -> None:
+def test_order_is_a_permutation_and_greens_keep_their_own_order(
+    arrivals: list[tuple[Channel, int]],
+) -> None:
     w = [entry(i, ch, float(i)) for i, (ch, _) in enumerate(arrivals, start=1)]
     out = list(GreenBurstPolicy().order(w, PolicyState(), T0 + timedelta(minutes=100)))
     assert sorted(e.ticket_id for e in out) == [e.ticket_id for e in w]
