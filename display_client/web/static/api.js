@@ -1,0 +1,155 @@
+// Shared client helpers for every hallq page: API calls in the server's error
+// shape, tokens, and the live event stream with catch-up by seq.
+import { t } from "./i18n.js";
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+// Device pages are paired by opening a link with ?device_token=...; the token
+// is then kept in localStorage so a reload keeps working.
+export function deviceToken(kind) {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get("device_token");
+  const key = `hallq.device.${kind}`;
+  if (fromUrl) {
+    localStorage.setItem(key, fromUrl);
+    params.delete("device_token");
+    const q = params.toString();
+    history.replaceState(null, "", location.pathname + (q ? `?${q}` : ""));
+    return fromUrl;
+  }
+  return localStorage.getItem(key);
+}
+
+export function staffToken() {
+  return sessionStorage.getItem("hallq.staff.token");
+}
+
+export function setStaffToken(token, role) {
+  if (token) {
+    sessionStorage.setItem("hallq.staff.token", token);
+    sessionStorage.setItem("hallq.staff.role", role || "");
+  } else {
+    sessionStorage.removeItem("hallq.staff.token");
+    sessionStorage.removeItem("hallq.staff.role");
+  }
+}
+
+export async function api(method, path, { body, token, headers } = {}) {
+  const h = { Accept: "application/json", ...(headers || {}) };
+  if (body !== undefined) h["Content-Type"] = "application/json";
+  if (token) h.Authorization = `Bearer ${token}`;
+  let res;
+  try {
+    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError(0, "network", t("error.network"));
+  }
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch (e) {
+    data = null;
+  }
+  if (!res.ok) {
+    const err = (data && data.error) || {};
+    throw new ApiError(res.status, err.code || "http_error", err.message || `${res.status}`, err.details);
+  }
+  return data;
+}
+
+export async function login(username, password) {
+  const data = await api("POST", "/api/v1/auth/token", { body: { username, password } });
+  setStaffToken(data.access_token, data.role);
+  return data;
+}
+
+// Live events: connects, catches up with ?since=, and on a gap or a "resync"
+// message calls onSnapshot() so the page reloads its state from the server.
+export class EventStream {
+  constructor(url, { onEvent, onSnapshot, onStatus }) {
+    this.url = url;
+    this.onEvent = onEvent;
+    this.onSnapshot = onSnapshot;
+    this.onStatus = onStatus || (() => {});
+    this.seq = null;
+    this.delay = 500;
+    this.closed = false;
+    this.ws = null;
+  }
+
+  async start() {
+    await this.resync();
+    this.connect();
+  }
+
+  async resync() {
+    const seq = await this.onSnapshot();
+    if (typeof seq === "number") this.seq = seq;
+  }
+
+  connect() {
+    if (this.closed) return;
+    const sep = this.url.includes("?") ? "&" : "?";
+    const since = this.seq === null ? "" : `${sep}since=${this.seq}`;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}${this.url}${since}`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.delay = 500;
+      this.onStatus(true);
+    };
+    ws.onmessage = async (msg) => {
+      const ev = JSON.parse(msg.data);
+      if (ev.type === "hello") return;
+      if (ev.type === "resync") {
+        await this.resync();
+        return;
+      }
+      if (this.seq !== null && ev.seq > this.seq + 1) {
+        await this.resync();
+        return;
+      }
+      if (this.seq !== null && ev.seq <= this.seq) return;
+      this.seq = ev.seq;
+      this.onEvent(ev);
+    };
+    ws.onclose = () => {
+      this.onStatus(false);
+      if (this.closed) return;
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 10000);
+    };
+  }
+
+  close() {
+    this.closed = true;
+    if (this.ws) this.ws.close();
+  }
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on") && typeof v === "function") node.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+export function pathParam(index) {
+  return decodeURIComponent(location.pathname.split("/").filter(Boolean)[index] || "");
+}
