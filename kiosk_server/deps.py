@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kiosk_server.auth.principal import Principal
@@ -41,3 +41,6 @@ async def require_principal(
 
 Who = Annotated[Principal, Depends(require_principal)]
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
+
+# Database ids in paths: bounded so that a huge number is a 422, not a driver overflow.
+DbId = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -23,7 +23,7 @@ from kiosk_server.auth.schemas import (
 from kiosk_server.auth.security import hash_password, verify_password
 from kiosk_server.context import AppContext
 from kiosk_server.db.uow import UnitOfWork, unit_of_work
-from kiosk_server.deps import Ctx, Who
+from kiosk_server.deps import Ctx, DbId, Who
 from kiosk_server.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from kiosk_server.events.service import emit
 from kiosk_server.halls import repository as halls_repo
@@ -188,7 +188,7 @@ async def create_user(ctx: Ctx, who: Who, body: UserIn) -> UserOut:
     response_model=UserOut,
     summary="Change role, halls, deactivate, reset password (admin)",
 )
-async def patch_user(ctx: Ctx, who: Who, user_id: int, body: UserPatch) -> UserOut:
+async def patch_user(ctx: Ctx, who: Who, user_id: DbId, body: UserPatch) -> UserOut:
     who.require_role(Role.ADMIN)
     async with unit_of_work(ctx.db) as uow:
         user = await uow.session.get(User, user_id)
@@ -311,7 +311,7 @@ async def create_device(ctx: Ctx, who: Who, hall: str, body: DeviceIn) -> Device
 
 
 @router.delete("/devices/{device_id}", status_code=204, summary="Revoke a device token (admin)")
-async def revoke_device(ctx: Ctx, who: Who, device_id: int) -> None:
+async def revoke_device(ctx: Ctx, who: Who, device_id: DbId) -> None:
     async with unit_of_work(ctx.db) as uow:
         dev = await uow.session.get(Device, device_id)
         if dev is None:

@@ -6,7 +6,7 @@ import yaml
 from fastapi import APIRouter, Query, Request, Response
 
 from kiosk_server.db.uow import unit_of_work
-from kiosk_server.deps import Ctx, Who
+from kiosk_server.deps import Ctx, DbId, Who
 from kiosk_server.errors import BadRequest
 from kiosk_server.halls import repository as repo
 from kiosk_server.halls import service
@@ -163,7 +163,7 @@ async def create_counter(ctx: Ctx, who: Who, hall: str, body: CounterIn) -> Coun
     response_model=CounterBrief,
     summary="Rename, choose items, close a counter (admin)",
 )
-async def patch_counter(ctx: Ctx, who: Who, counter_id: int, body: CounterPatch) -> CounterBrief:
+async def patch_counter(ctx: Ctx, who: Who, counter_id: DbId, body: CounterPatch) -> CounterBrief:
     async with unit_of_work(ctx.db) as uow:
         return await service.patch_counter(ctx, uow, who, counter_id, body)
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from kiosk_server.auth.principal import DeviceKind
 from kiosk_server.auth.service import limiter
 from kiosk_server.db.uow import unit_of_work
-from kiosk_server.deps import Ctx, MaybeWho, Who
+from kiosk_server.deps import Ctx, DbId, MaybeWho, Who
 from kiosk_server.errors import Conflict
 from kiosk_server.tickets import service
 from kiosk_server.tickets.schemas import (
@@ -85,7 +85,7 @@ async def status(ctx: Ctx, token: str) -> PublicTicketOut:
     response_model=TicketOut,
     summary="A ticket with its timings (staff)",
 )
-async def by_id(ctx: Ctx, who: Who, ticket_id: int) -> TicketOut:
+async def by_id(ctx: Ctx, who: Who, ticket_id: DbId) -> TicketOut:
     async with unit_of_work(ctx.db, write=False) as uow:
         return await service.get_ticket(ctx, uow, who, ticket_id)
 
