@@ -10,7 +10,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk_server import ticker
@@ -77,6 +78,28 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
+async def refuse_demo_passwords(ctx: AppContext) -> None:
+    """Production must not run with an account still on the demo password."""
+    from sqlalchemy import select
+
+    from kiosk_server.auth.models import User
+    from kiosk_server.auth.security import verify_password
+    from kiosk_server.db.uow import unit_of_work
+    from kiosk_server.settings import DEMO_ADMIN_PASSWORD
+
+    async with unit_of_work(ctx.db, write=False) as uow:
+        users = (
+            (await uow.session.execute(select(User).where(User.active.is_(True)))).scalars().all()
+        )
+    weak = [u.username for u in users if verify_password(u.password_hash, DEMO_ADMIN_PASSWORD)]
+    if weak:
+        raise RuntimeError(
+            "refusing to start in production: these accounts still use the demo password: "
+            + ", ".join(weak)
+            + " (change them with the admin console or `hallq user create`)"
+        )
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True
 ) -> FastAPI:
@@ -87,6 +110,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await upgrade(ctx.db.engine)
+        if settings.environment == "production":
+            await refuse_demo_passwords(ctx)
         await ctx.bus.start()
         for starter in ctx.extras.get("on_start", []):
             await starter(ctx)
@@ -114,6 +139,35 @@ def create_app(
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database and event bus reachable")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(3):
+                async with ctx.db.engine.connect() as conn:
+                    await conn.exec_driver_sql("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # report, do not crash: this is the probe
+            checks["database"] = f"error: {type(exc).__name__}"
+        checks["event_bus"] = "ok" if ctx.bus.healthy else "reconnecting"
+        ready = checks["database"] == "ok"
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+    )
+    async def metrics() -> PlainTextResponse:
+        ctx.metrics.ws_clients.set(ctx.extras.get("ws_clients", 0))
+        return PlainTextResponse(
+            generate_latest(ctx.metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST
+        )
 
     for r in (auth_router, halls_router, tickets_router, counters_router, events_router):
         app.include_router(r)

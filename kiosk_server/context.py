@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk_server.clock import Clock, SystemClock
 from kiosk_server.db.engine import Database
 from kiosk_server.events.bus import EventBus, make_bus
+from kiosk_server.metrics import Metrics
 from kiosk_server.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class AppContext:
     bus: EventBus
     clock: Clock
     hooks: Hooks = field(default_factory=Hooks)
+    metrics: Metrics = field(default_factory=Metrics)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -109,6 +109,18 @@ async def _service(uow: UnitOfWork, t: Ticket) -> Service:
     return await halls_repo.get_service_by_id(uow.session, t.service_id)
 
 
+def _count_call(ctx: AppContext, uow: UnitOfWork, desk: Desk, t: Ticket) -> None:
+    if t.first_called_at is None or t.first_called_at != t.called_at:
+        return  # recalls and call-backs are not a new wait
+
+    async def _count() -> None:
+        ctx.metrics.calls.labels(desk.hall.code).inc()
+        wait = (t.first_called_at - t.order_at).total_seconds() / 60 if t.first_called_at else 0
+        ctx.metrics.wait_minutes.labels(desk.hall.code).observe(wait)
+
+    uow.after_commit(_count)
+
+
 async def _emit_ticket(
     ctx: AppContext,
     uow: UnitOfWork,
@@ -177,6 +189,7 @@ async def call_next(
             t = queue.tickets[entry.ticket_id]
             await s.refresh(t)
             await _emit_ticket(ctx, uow, desk, "ticket.called", t)
+            _count_call(ctx, uow, desk, t)
             record(
                 ctx,
                 uow,
@@ -306,6 +319,13 @@ async def finish(
     )
     for hook in ctx.hooks.after_finish:
         await hook(uow, (desk.hall, service, t, who))
+
+    async def _count() -> None:
+        ctx.metrics.finished.labels(desk.hall.code, t.outcome or "").inc()
+        if service_seconds is not None:
+            ctx.metrics.service_minutes.labels(desk.hall.code).observe(service_seconds / 60)
+
+    uow.after_commit(_count)
     return await _result(ctx, uow, desk, t)
 
 

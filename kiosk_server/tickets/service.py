@@ -225,6 +225,11 @@ async def issue(
         record(ctx, uow, who, "ticket.issue", hall_id=hall.id, target=ticket.number)
     for hook in ctx.hooks.after_issue:
         await hook(uow, (hall, service, ticket, out))
+
+    async def _count() -> None:
+        ctx.metrics.tickets_issued.labels(hall.code, channel.value).inc()
+
+    uow.after_commit(_count)
     return out
 
 
