@@ -10,8 +10,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk_server import ticker
@@ -100,6 +102,51 @@ async def refuse_demo_passwords(ctx: AppContext) -> None:
         )
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Document the one error shape on every operation (4XX and 5XX), replacing
+    FastAPI's default 422 body, so clients and fuzzers know what to expect."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorDetail"] = ErrorDetail.model_json_schema()
+        components["ErrorBody"] = {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"$ref": "#/components/schemas/ErrorDetail"}},
+        }
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        err = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for path in schema.get("paths", {}).values():
+            for op in path.values():
+                responses = op.setdefault("responses", {})
+                responses.pop("422", None)
+                responses["4XX"] = {
+                    "description": "The request was refused; `error.message` says why",
+                    "content": err,
+                }
+                responses["5XX"] = {"description": "Server or dependency failure", "content": err}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True
 ) -> FastAPI:
@@ -135,6 +182,7 @@ def create_app(
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    install_openapi(app)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     async def healthz() -> dict[str, str]:
