@@ -85,6 +85,9 @@ class Scenario:
     # after the recalls (the state machine's limit). Walk-up time is part of it.
     recall_minutes: float = 0.5
     recalls_before_no_show: int = 2
+    # From the call to the resident sitting down at the counter (not part of the
+    # service time the server records, which runs from start to finish).
+    walk_up_minutes: float = 0.5
     description: str = ""
 
     def item(self, code: str) -> Item:
@@ -135,6 +138,7 @@ class Scenario:
             "no_show_rate": self.no_show_rate,
             "recall_minutes": self.recall_minutes,
             "recalls_before_no_show": self.recalls_before_no_show,
+            "walk_up_minutes": self.walk_up_minutes,
             "items": [
                 {
                     "code": it.code,
@@ -215,6 +219,7 @@ _TOP = {
     "no_show_rate",
     "recall_minutes",
     "recalls_before_no_show",
+    "walk_up_minutes",
     "items",
 }
 _ITEM = {"code", "prefix", "instant", "target_minutes", "service_minutes", "arrivals_per_hour"}
@@ -341,6 +346,7 @@ def parse_scenario(data: object) -> Scenario:
         no_show_rate=_number(d.get("no_show_rate", 0.0), "no_show_rate", lo=0.0, hi=1.0),
         recall_minutes=_number(d.get("recall_minutes", 0.5), "recall_minutes", lo=0.0, hi=30),
         recalls_before_no_show=recalls,
+        walk_up_minutes=_number(d.get("walk_up_minutes", 0.5), "walk_up_minutes", lo=0.0, hi=30),
     )
 
 

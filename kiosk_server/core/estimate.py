@@ -23,6 +23,11 @@ class CounterLoad:
     services: frozenset[str] | None  # None: every item (comprehensive teller)
     busy_service: str | None = None  # item of the ticket called or being served there
     busy_elapsed_minutes: float = 0.0
+    # A counter that opens later today (after lunch, a second shift) is free from
+    # then on; one that closes soon starts nothing at or after ``closes_in``.
+    # The same counter number may appear once per shift.
+    available_in_minutes: float = 0.0
+    closes_in_minutes: float | None = None
 
     def takes(self, entry: QueueEntry) -> bool:
         if entry.counter is not None:
@@ -37,6 +42,8 @@ class ServiceTimes:
     typical: Mapping[str, float] = field(default_factory=dict)
     fallback: Mapping[str, float] = field(default_factory=dict)
     default_minutes: float = 6.0
+    # Recent service minutes per item, for the time left of a transaction in progress.
+    samples: Mapping[str, Sequence[float]] = field(default_factory=dict)
 
     def minutes(self, service: str) -> float:
         if service in self.typical:
@@ -87,17 +94,18 @@ class DispatchEstimator:
     def estimate(
         self, ordered: Sequence[QueueEntry], counters: Sequence[CounterLoad]
     ) -> list[float | None]:
-        free_at: dict[int, float] = {}
-        for c in counters:
-            if c.busy_service is None:
-                free_at[c.number] = 0.0
-            else:
-                free_at[c.number] = residual_minutes(
-                    self.times.minutes(c.busy_service), c.busy_elapsed_minutes
+        # One slot per counter shift: (free at, index). A shift that closes
+        # before it would free up is dropped for good.
+        heap: list[tuple[float, int]] = []
+        for i, c in enumerate(counters):
+            free = c.available_in_minutes
+            if c.busy_service is not None:
+                free = max(
+                    free,
+                    residual_minutes(self.times.minutes(c.busy_service), c.busy_elapsed_minutes),
                 )
-        heap = [(t, n) for n, t in free_at.items()]
+            heap.append((free, i))
         heapq.heapify(heap)
-        by_number = {c.number: c for c in counters}
         out: list[float | None] = []
         for entry in ordered:
             # Pop counters until one takes this item; push the others back.
@@ -105,7 +113,10 @@ class DispatchEstimator:
             chosen: tuple[float, int] | None = None
             while heap:
                 cand = heapq.heappop(heap)
-                if by_number[cand[1]].takes(entry):
+                load = counters[cand[1]]
+                if load.closes_in_minutes is not None and cand[0] >= load.closes_in_minutes:
+                    continue
+                if load.takes(entry):
                     chosen = cand
                     break
                 skipped.append(cand)
@@ -114,10 +125,10 @@ class DispatchEstimator:
             if chosen is None:
                 out.append(None)
                 continue
-            start, number = chosen
+            start, i = chosen
             out.append(start)
             heapq.heappush(
-                heap, (start + self.times.minutes(entry.service) + self.handover_minutes, number)
+                heap, (start + self.times.minutes(entry.service) + self.handover_minutes, i)
             )
         return out
 
