@@ -18,6 +18,8 @@ from kiosk_server.context import AppContext
 from kiosk_server.settings import Settings
 from tests.factories import WEDNESDAY_10AM, HallKit, login_all, make_hall
 
+pytest_plugins = ["tests.browser_conftest"]
+
 
 @pytest.fixture
 def clock() -> FixedClock:
