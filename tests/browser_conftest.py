@@ -36,13 +36,14 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
 
 PageFactory = Callable[..., Awaitable[Any]]
 
 
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Any]:
-    if not Path(CHROMIUM).exists():
+    if not HAVE_CHROMIUM:
         pytest.skip("system Chromium not installed")
     from playwright.async_api import async_playwright
 
