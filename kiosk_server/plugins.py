@@ -16,6 +16,7 @@ from kiosk_server.context import AppContext
 log = logging.getLogger(__name__)
 
 PLUGINS: list[str] = [
+    "kiosk_server.printing.plugin",
     "display_client.pages",
 ]
 

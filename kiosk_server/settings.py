@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     )
     event_bus_url: str = "memory://"
     printer_url: str = "dummy://"
+    # Printing (kiosk_server/printing): how long the issue response waits for the
+    # print outcome, per-try timeout, tries, status poll period, paper width, and how
+    # old a job a reconnecting print agent may still print.
+    print_wait_seconds: float = Field(default=1.5, ge=0, le=10)
+    print_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    print_attempts: int = Field(default=2, ge=1, le=5)
+    printer_status_seconds: float = Field(default=15.0, gt=0)
+    paper_mm: Literal[58, 80] = 80
+    print_agent_max_age_minutes: int = Field(default=60, ge=1)
     secret_key: str = DEV_SECRET
     token_minutes: int = Field(default=12 * 60, ge=1, le=31 * 24 * 60)
     public_base_url: str = "http://127.0.0.1:8000"

@@ -5,6 +5,7 @@ from kiosk_server.auth.models import Device, User, UserHall
 from kiosk_server.db.base import Base
 from kiosk_server.events.models import EventRow
 from kiosk_server.halls.models import Counter, Hall, Service
+from kiosk_server.printing.models import PrintJob
 from kiosk_server.tickets.models import NumberCounter, Rating, Ticket
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "EventRow",
     "Hall",
     "NumberCounter",
+    "PrintJob",
     "Rating",
     "Service",
     "Ticket",

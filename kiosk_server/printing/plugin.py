@@ -1,0 +1,53 @@
+"""Plugs printing into the app: issue hook, routes, spooler start/stop, status duty."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from kiosk_server.context import AppContext
+from kiosk_server.db.uow import UnitOfWork
+from kiosk_server.printing import service
+from kiosk_server.printing.router import router, ws_router
+from kiosk_server.printing.runtime import PrintRuntime, runtime
+
+
+def install(app: FastAPI, ctx: AppContext) -> None:
+    rt = PrintRuntime(ctx)
+    ctx.extras["printing"] = rt
+    app.include_router(router)
+    app.include_router(ws_router)
+
+    async def after_issue(uow: UnitOfWork, payload: Any) -> None:
+        if rt.mode == "off":
+            return
+        hall, svc, ticket, out = payload
+        view = service.build_view(hall, svc, ticket, out)
+        job = service.new_job(ctx, uow, ticket, view, rt.target, "issue")
+        await uow.session.flush()
+        job_id = job.id
+
+        async def _print() -> None:
+            # Runs after commit and before the issue response is sent: the kiosk
+            # learns within print_wait_seconds whether the paper came out.
+            outcome = await rt.run(ctx, job_id, wait=ctx.settings.print_wait_seconds)
+            out.printed = outcome.printed
+            out.print_error = outcome.reason
+
+        uow.after_commit(_print)
+
+    ctx.hooks.after_issue.append(after_issue)
+
+    async def on_start(c: AppContext) -> None:
+        await runtime(c).start(c)
+
+    async def on_stop(c: AppContext) -> None:
+        await runtime(c).stop(c)
+
+    async def poll_printer(c: AppContext) -> None:
+        await runtime(c).poll_status(c)
+
+    ctx.extras.setdefault("on_start", []).append(on_start)
+    ctx.extras.setdefault("on_stop", []).append(on_stop)
+    ctx.extras.setdefault("duties", []).append(poll_printer)
