@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CODE := $(wildcard kiosk_server display_client ticket_printer hardware_sim tests benchmarks)
 
 .PHONY: demo test lint typecheck pytest bench clean
 
@@ -18,8 +19,8 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check kiosk_server display_client ticket_printer hardware_sim tests benchmarks
-	$(BIN)/ruff format --check kiosk_server display_client ticket_printer hardware_sim tests benchmarks
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kiosk_server import ticker
+from kiosk_server import access, ticker
 from kiosk_server.auth.router import router as auth_router
 from kiosk_server.clock import Clock
 from kiosk_server.context import AppContext
@@ -179,6 +179,7 @@ def create_app(
         version="1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(access.enforce)],
     )
     app.state.ctx = ctx
     install_error_handlers(app)

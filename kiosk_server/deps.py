@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from kiosk_server.auth.principal import Principal
 from kiosk_server.auth.service import principal_from_token
@@ -23,12 +24,24 @@ def get_ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
+async def principal_of(conn: HTTPConnection) -> Principal | None:
+    """The caller of this request, resolved once and kept on the request state."""
+    if hasattr(conn.state, "principal"):
+        cached: Principal | None = conn.state.principal
+        return cached
+    header = conn.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    who = None
+    if scheme.lower() == "bearer" and token.strip():
+        who = await principal_from_token(conn.app.state.ctx, token.strip())
+    conn.state.principal = who
+    return who
+
+
 async def optional_principal(
-    ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request, _creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal | None:
-    if creds is None:
-        return None
-    return await principal_from_token(ctx, creds.credentials)
+    return await principal_of(request)
 
 
 async def require_principal(

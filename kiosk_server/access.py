@@ -1,0 +1,167 @@
+"""The access matrix: one table saying who may call each route, enforced at the
+edge before the payload is even read (so a wrong role gets 403, not 422).
+
+Services still check hall membership and finer rules; this layer makes sure no
+route is reachable by a kind of caller it was never meant for. A route that
+is missing here is refused (fail closed), and the access test walks the app's
+own route list so a new route without a rule fails the suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi.routing import APIRoute
+from starlette.requests import HTTPConnection
+
+from kiosk_server.auth.principal import DeviceKind, Principal, Role
+from kiosk_server.deps import principal_of
+from kiosk_server.errors import Forbidden, Unauthorized
+
+
+@dataclass(frozen=True)
+class Access:
+    public: bool = False
+    role: Role | None = None  # minimum user role; None: no user may call it
+    devices: frozenset[DeviceKind] = field(default_factory=frozenset)
+
+    def describe(self) -> str:
+        if self.public:
+            return "public"
+        parts = [f"{self.role.value}+"] if self.role else []
+        parts += [f"device:{d.value}" for d in sorted(self.devices)]
+        return " or ".join(parts)
+
+
+def _a(role: Role | None = None, *devices: DeviceKind, public: bool = False) -> Access:
+    return Access(public=public, role=role, devices=frozenset(devices))
+
+
+PUBLIC = _a(public=True)
+STAFF = _a(Role.STAFF)
+SUPERVISOR = _a(Role.SUPERVISOR)
+ADMIN = _a(Role.ADMIN)
+ALL_DEVICES = tuple(DeviceKind)
+ANYONE_LOGGED_IN = _a(Role.STAFF, *ALL_DEVICES)
+
+# "METHOD path" -> who may call it.
+RULES: dict[str, Access] = {
+    # operations
+    "GET /healthz": PUBLIC,
+    "GET /readyz": PUBLIC,
+    "GET /metrics": PUBLIC,
+    # accounts and devices
+    "POST /api/v1/auth/token": PUBLIC,
+    "GET /api/v1/auth/me": ANYONE_LOGGED_IN,
+    "POST /api/v1/auth/password": STAFF,
+    "GET /api/v1/users": ADMIN,
+    "POST /api/v1/users": ADMIN,
+    "PATCH /api/v1/users/{user_id}": ADMIN,
+    "GET /api/v1/halls/{hall}/devices": _a(Role.SUPERVISOR, *ALL_DEVICES),
+    "POST /api/v1/halls/{hall}/devices": ADMIN,
+    "DELETE /api/v1/devices/{device_id}": ADMIN,
+    "POST /api/v1/devices/me/status": _a(None, *ALL_DEVICES),
+    # halls and catalogue
+    "GET /api/v1/halls": PUBLIC,
+    "POST /api/v1/halls": ADMIN,
+    "GET /api/v1/halls/{hall}": PUBLIC,
+    "PATCH /api/v1/halls/{hall}": ADMIN,
+    "GET /api/v1/halls/{hall}/services": PUBLIC,
+    "GET /api/v1/halls/{hall}/services/all": SUPERVISOR,
+    "POST /api/v1/halls/{hall}/services": ADMIN,
+    "PATCH /api/v1/halls/{hall}/services/{code}": ADMIN,
+    "GET /api/v1/halls/{hall}/catalog": SUPERVISOR,
+    "PUT /api/v1/halls/{hall}/catalog": ADMIN,
+    "GET /api/v1/halls/{hall}/counters": _a(
+        Role.STAFF, DeviceKind.KEYPAD, DeviceKind.LED_BRIDGE, DeviceKind.RATING_PAD
+    ),
+    "POST /api/v1/halls/{hall}/counters": ADMIN,
+    "PATCH /api/v1/counters/{counter_id}": ADMIN,
+    "GET /api/v1/halls/{hall}/display": PUBLIC,
+    "GET /api/v1/halls/{hall}/queue": STAFF,
+    # tickets
+    "POST /api/v1/halls/{hall}/tickets": _a(Role.STAFF, DeviceKind.KIOSK),
+    "GET /api/v1/tickets/{token}": PUBLIC,  # the unguessable token is the capability
+    "GET /api/v1/tickets/by-id/{ticket_id}": STAFF,
+    # by id: rating pad (or a supervisor entering a paper form); by token: the phone
+    "POST /api/v1/tickets/{ticket}/rating": PUBLIC,
+    # counters (staff pages and hardware keypads act through the same routes)
+    **{
+        f"{'GET' if action is None else 'POST'} /api/v1/counters/{{counter_id}}{'' if action is None else '/' + action}": _a(
+            Role.STAFF, DeviceKind.KEYPAD
+        )
+        for action in (
+            None,
+            "call-next",
+            "call",
+            "recall",
+            "start",
+            "finish",
+            "no-show",
+            "hold",
+            "transfer",
+            "pause",
+            "resume",
+            "sign-out",
+        )
+    },
+}
+
+# Routes without a rule are refused once every package has written its rules.
+FAIL_CLOSED = False
+
+# Pages are public HTML shells; the API calls they make are checked.
+PAGE_PREFIXES = (
+    "/kiosk",
+    "/counter",
+    "/display",
+    "/rate",
+    "/t/",
+    "/book",
+    "/supervisor",
+    "/admin",
+    "/cases",
+    "/pair",
+)
+
+
+def route_key(route: APIRoute, method: str) -> str:
+    return f"{method} {route.path_format}"
+
+
+def rule_for(route: APIRoute, method: str) -> Access | None:
+    rule = RULES.get(route_key(route, method))
+    if rule is None and not route.include_in_schema and route.path_format.startswith(PAGE_PREFIXES):
+        return PUBLIC
+    return rule
+
+
+def check(rule: Access | None, who: Principal | None, key: str) -> None:
+    if rule is None and not FAIL_CLOSED:
+        return
+    if rule is None:
+        raise Forbidden(
+            f"{key} has no access rule; refused until one is written in kiosk_server/access.py"
+        )
+    if rule.public:
+        return
+    if who is None:
+        raise Unauthorized("log in first: send 'Authorization: Bearer <token>'")
+    if who.kind == "device":
+        if who.device_kind not in rule.devices:
+            raise Forbidden(
+                f"a {who.device_kind} device may not call this; it needs {rule.describe()}"
+            )
+        return
+    if rule.role is None or not who.has_role(rule.role):
+        raise Forbidden(f"this needs {rule.describe()}")
+
+
+async def enforce(conn: HTTPConnection) -> None:
+    route = conn.scope.get("route")
+    if conn.scope["type"] != "http" or not isinstance(route, APIRoute):
+        return  # WebSockets authenticate in their handlers
+    method = conn.scope["method"]
+    rule = rule_for(route, method)
+    who = None if rule is not None and rule.public else await principal_of(conn)
+    check(rule, who, route_key(route, method))
