@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 PLUGINS: list[str] = [
     "kiosk_server.printing.plugin",
     "display_client.pages",
+    "display_client.plugin",
 ]
 
 
