@@ -1,19 +1,33 @@
-"""``hallq led-bridge``: hall events -> counter LED screens on one serial line.
+"""``hallq led-bridge``: the hall's serial counter hardware.
+
+Counter LED screens on one line (hall events -> screens)::
 
     hallq led-bridge --server http://10.0.0.2:8000 --hall H001 --token DEVICE_TOKEN \\
         --port /dev/ttyUSB0 --map 1=0x01,2=0x02,3=0x03
+
+Caller keypads and rating pads on another line (key presses -> the counter
+page's requests, finished tickets -> rating prompts), each device with its own
+token from a JSON file (``keypad_N`` / ``rating_pad_N``)::
+
+    hallq led-bridge --server http://10.0.0.2:8000 --hall H001 --tokens tokens.json \\
+        --devices-port /dev/ttyUSB1 --keypads 1=0x11,2=0x12 --rating-pads 1=0x21,2=0x22
+
+Both can run in one process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import functools
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
+from display_client.serial_bridge.counters import TokenError, load_tokens, serve_devices
 from display_client.serial_bridge.feed import DisplayFeed, run_bridge
 from display_client.serial_bridge.led import LedBridge, LedPlanner
 from kiosk_server.devices.link import SerialLink
@@ -44,48 +58,129 @@ def parse_map(text: str) -> dict[int, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="hallq led-bridge", description="Drive counter LED screens from the hall's events."
+        prog="hallq led-bridge",
+        description="Drive counter LED screens, caller keypads and rating pads over serial lines.",
     )
     ap.add_argument("--server", required=True, help="hallq server, e.g. http://10.0.0.2:8000")
     ap.add_argument("--hall", required=True, help="hall code")
     ap.add_argument(
         "--token",
         default=os.environ.get("HALLQ_DEVICE_TOKEN"),
-        help="display device token (or HALLQ_DEVICE_TOKEN)",
+        help="LED bridge / display device token (or HALLQ_DEVICE_TOKEN)",
     )
-    ap.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
-    ap.add_argument("--map", required=True, help="counter=address list, e.g. 1=0x01,2=0x02")
+    ap.add_argument("--port", help="LED screens' serial port, e.g. /dev/ttyUSB0")
+    ap.add_argument("--map", help="counter=address list of LED screens, e.g. 1=0x01,2=0x02")
+    ap.add_argument("--devices-port", help="serial port of the caller keypads and rating pads")
+    ap.add_argument("--keypads", help="counter=address list of caller keypads, e.g. 1=0x11")
+    ap.add_argument("--rating-pads", help="counter=address list of rating pads, e.g. 1=0x21")
+    ap.add_argument(
+        "--tokens",
+        help="JSON file of device tokens: keypad_N, rating_pad_N (and led_bridge for --port)",
+    )
     ap.add_argument("--baud", type=int, default=9600)
     ap.add_argument("-v", "--verbose", action="store_true")
     return ap
 
 
-async def serve(args: argparse.Namespace, mapping: dict[int, int]) -> None:
-    link = SerialLink(args.port, baudrate=args.baud, name=f"led {args.port}")
+async def serve_leds(
+    server: str, hall: str, token: str, port: str, mapping: dict[int, int], baud: int
+) -> None:
+    link = SerialLink(port, baudrate=baud, name=f"led {port}")
     bridge = LedBridge(link, LedPlanner(mapping))
-    feed = DisplayFeed(args.server, args.hall, args.token)
+    feed = DisplayFeed(server, hall, token)
     try:
         await run_bridge(feed, bridge, bridge.run_serial())
     finally:
         await link.close()
 
 
+async def serve(args: argparse.Namespace, mapping: dict[int, int]) -> None:
+    """LED line only (kept for callers of the phase-1 entry point)."""
+    await serve_leds(args.server, args.hall, args.token, args.port, mapping, args.baud)
+
+
+async def _serve_all(jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
+    tasks = [asyncio.ensure_future(j()) for j in jobs]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            t.result()
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        mapping = parse_map(args.map)
-    except ValueError as e:
-        print(f"--map: {e}", file=sys.stderr)
-        return 2
-    if not args.token:
-        print("--token (or HALLQ_DEVICE_TOKEN) is required", file=sys.stderr)
-        return 2
+    jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    tokens: dict[str, str] = {}
+    if args.tokens:
+        try:
+            tokens = load_tokens(args.tokens)
+        except (OSError, ValueError) as e:
+            return _fail(f"--tokens: {e}")
+    if args.port or args.map:
+        if not (args.port and args.map):
+            return _fail("--port and --map go together (the LED line)")
+        try:
+            mapping = parse_map(args.map)
+        except ValueError as e:
+            return _fail(f"--map: {e}")
+        token = args.token or tokens.get("led_bridge")
+        if not token:
+            return _fail("--token (or HALLQ_DEVICE_TOKEN) is required")
+        jobs.append(
+            functools.partial(
+                serve_leds, args.server, args.hall, token, args.port, mapping, args.baud
+            )
+        )
+    if args.devices_port or args.keypads or args.rating_pads:
+        if not args.devices_port:
+            return _fail("--keypads/--rating-pads need --devices-port")
+        try:
+            keypads = parse_map(args.keypads) if args.keypads else {}
+            pads = parse_map(args.rating_pads) if args.rating_pads else {}
+        except ValueError as e:
+            return _fail(f"--keypads/--rating-pads: {e}")
+        if not keypads and not pads:
+            return _fail("--devices-port needs --keypads and/or --rating-pads")
+        if set(keypads.values()) & set(pads.values()):
+            return _fail("a keypad and a rating pad share an address on the devices line")
+        jobs.append(
+            functools.partial(
+                serve_devices,
+                server=args.server,
+                hall=args.hall,
+                port=args.devices_port,
+                keypads=keypads,
+                rating_pads=pads,
+                tokens=tokens,
+                baudrate=args.baud,
+            )
+        )
+    if not jobs:
+        return _fail("nothing to drive: give --port/--map and/or --devices-port")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args, mapping))
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # same clean stop as Ctrl-C: ports closed
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        asyncio.run(_serve_all(jobs))
+    except KeyboardInterrupt:
+        pass
+    except TokenError as e:
+        return _fail(f"device tokens: {e}")
     return 0
 
 

@@ -62,6 +62,11 @@ async def me(ctx: Ctx, who: Who) -> MeOut:
             user = await uow.session.get(User, who.id)
             assert user is not None
             display, must = user.display_name or user.username, user.must_change_password
+        counter_number = None
+        if who.device_counter_id is not None:
+            counter_number = (
+                await halls_repo.get_counter(uow.session, who.device_counter_id)
+            ).number
         return MeOut(
             kind=who.kind,
             id=who.id,
@@ -71,6 +76,7 @@ async def me(ctx: Ctx, who: Who) -> MeOut:
             halls=await _hall_codes(uow, who.hall_ids),
             device_kind=who.device_kind,
             counter_id=who.device_counter_id,
+            counter_number=counter_number,
             must_change_password=must,
         )
 

@@ -32,6 +32,7 @@ class MeOut(BaseModel):
     halls: list[str] | None
     device_kind: DeviceKind | None = None
     counter_id: int | None = None
+    counter_number: int | None = None  # the counter a keypad or rating pad sits at
     must_change_password: bool = False
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from kiosk_server.audit.service import record
 from kiosk_server.auth.models import User
-from kiosk_server.auth.principal import Principal, Role
+from kiosk_server.auth.principal import DeviceKind, Principal, Role
 from kiosk_server.context import AppContext
 from kiosk_server.core.numbering import parse_number
 from kiosk_server.core.policy import PolicyState, after_call, eligible
@@ -17,7 +17,7 @@ from kiosk_server.core.states import Action, TicketState, TransitionError, next_
 from kiosk_server.core.timing import clock_level
 from kiosk_server.counters.schemas import ActionResult, CounterOut, Finish, Transfer
 from kiosk_server.db.uow import UnitOfWork
-from kiosk_server.errors import BadRequest, Conflict, InvalidTransition, NotFound
+from kiosk_server.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from kiosk_server.events.service import emit
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.config import HallConfig
@@ -36,12 +36,25 @@ class Desk:
     hall: Hall
     config: HallConfig
     current: Ticket | None
+    # Whom the transaction is credited to: the user, or for a counter's own keypad
+    # the staff member signed in at that counter.
+    user_id: int | None = None
+
+
+def _require_counter_access(who: Principal, counter: Counter) -> None:
+    """Staff accounts, or the caller keypad installed at this very counter."""
+    if who.kind == "device" and who.device_kind is DeviceKind.KEYPAD:
+        who.require_hall(counter.hall_id)
+        if who.device_counter_id != counter.id:
+            raise Forbidden(f"this keypad is not installed at counter {counter.number}")
+        return
+    who.require_role(Role.STAFF, counter.hall_id)
 
 
 async def _desk(ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id: int) -> Desk:
     s = uow.session
     counter = await halls_repo.get_counter(s, counter_id)
-    who.require_role(Role.STAFF, counter.hall_id)
+    _require_counter_access(who, counter)
     # Lock the hall row: call-next reads and writes the hall's green-run counter.
     hall = await halls_repo.get_hall_by_id(s, counter.hall_id, lock=True)
     if who.role is Role.STAFF and counter.staff_user_id not in (None, who.user_id):
@@ -54,7 +67,8 @@ async def _desk(ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id: in
     if who.role is Role.STAFF and counter.staff_user_id is None:
         counter.staff_user_id = who.user_id
     current = await repo.at_counter(s, counter.id)
-    return Desk(counter, hall, HallConfig.of(hall), current)
+    user_id = who.user_id if who.kind == "user" else counter.staff_user_id
+    return Desk(counter, hall, HallConfig.of(hall), current, user_id)
 
 
 def _refuse(t: Ticket, action: Action, reason: str | None = None) -> InvalidTransition:
@@ -152,7 +166,7 @@ async def _call(
         "state": TicketState.CALLED.value,
         "counter_id": desk.counter.id,
         "called_at": now,
-        "called_by_id": who.user_id,
+        "called_by_id": desk.user_id,
         "recall_count": 0,
     }
     if t.first_called_at is None:
@@ -181,7 +195,7 @@ async def call_next(
             "counter_id": desk.counter.id,
             "called_at": now,
             "first_called_at": now,
-            "called_by_id": who.user_id,
+            "called_by_id": desk.user_id,
         }
         # One conditional update: if another counter claimed it first, try the next.
         if await repo.claim(s, entry.ticket_id, TicketState.WAITING, values):
@@ -272,7 +286,7 @@ async def start(ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id: in
     t = _need_current(desk, "start")
     t.state = _transition(t, Action.START).value
     t.started_at = ctx.clock.now()
-    t.served_by_id = who.user_id
+    t.served_by_id = desk.user_id
     await uow.session.flush()
     await _emit_ticket(ctx, uow, desk, "ticket.started", t)
     record(ctx, uow, who, "ticket.start", hall_id=desk.hall.id, target=t.number)
@@ -292,7 +306,7 @@ async def finish(
     t.finished_at = ctx.clock.now()
     t.outcome = body.outcome.value
     if t.served_by_id is None:
-        t.served_by_id = who.user_id
+        t.served_by_id = desk.user_id
     await uow.session.flush()
     service = await _service(uow, t)
     service_seconds = (t.finished_at - t.started_at).total_seconds() if t.started_at else None
@@ -478,7 +492,7 @@ async def sign_out(
 async def describe(ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id: int) -> CounterOut:
     s = uow.session
     counter = await halls_repo.get_counter(s, counter_id)
-    who.require_role(Role.STAFF, counter.hall_id)
+    _require_counter_access(who, counter)
     hall = await halls_repo.get_hall_by_id(s, counter.hall_id)
     desk = Desk(counter, hall, HallConfig.of(hall), await repo.at_counter(s, counter.id))
     return await _counter_out(ctx, uow, desk)
