@@ -9,10 +9,13 @@ own route list so a new route without a rule fails the suite.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection
+from starlette.routing import BaseRoute
 
 from kiosk_server.auth.principal import DeviceKind, Principal, Role
 from kiosk_server.deps import principal_of
@@ -79,6 +82,11 @@ RULES: dict[str, Access] = {
     "PATCH /api/v1/counters/{counter_id}": ADMIN,
     "GET /api/v1/halls/{hall}/display": PUBLIC,
     "GET /api/v1/halls/{hall}/queue": STAFF,
+    # notices on the hall screen
+    "GET /api/v1/halls/{hall}/notices": SUPERVISOR,
+    "POST /api/v1/halls/{hall}/notices": ADMIN,
+    "PATCH /api/v1/notices/{notice_id}": ADMIN,
+    "DELETE /api/v1/notices/{notice_id}": ADMIN,
     # tickets
     "POST /api/v1/halls/{hall}/tickets": _a(Role.STAFF, DeviceKind.KIOSK),
     "GET /api/v1/tickets/{token}": PUBLIC,  # the unguessable token is the capability
@@ -165,3 +173,23 @@ async def enforce(conn: HTTPConnection) -> None:
     rule = rule_for(route, method)
     who = None if rule is not None and rule.public else await principal_of(conn)
     check(rule, who, route_key(route, method))
+
+
+def iter_routes(routes: list[Any]) -> Iterator[BaseRoute]:
+    """Every route of the app, looking inside included routers.
+
+    Routers carry their own prefix (``APIRouter(prefix=...)``); an include-time
+    prefix would make the enforced path differ from the documented one, so it
+    is refused here and by the access test.
+    """
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+            if prefix:
+                raise ValueError(
+                    f"include_router(prefix={prefix!r}): put the prefix on the APIRouter instead"
+                )
+            yield from iter_routes(list(original.routes))
+        else:
+            yield route

@@ -369,9 +369,9 @@ async def hold(ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id: int
 async def transfer(
     ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id: int, body: Transfer
 ) -> ActionResult:
+    desk = await _desk(ctx, uow, who, counter_id)
     if body.service is None and body.counter is None:
         raise BadRequest("say where to transfer: a service item code, a counter number, or both")
-    desk = await _desk(ctx, uow, who, counter_id)
     t = _need_current(desk, "transfer")
     s = uow.session
     service = await _service(uow, t)

@@ -5,6 +5,7 @@ from typing import Annotated
 import yaml
 from fastapi import APIRouter, Query, Request, Response
 
+from kiosk_server.auth.principal import Role
 from kiosk_server.db.uow import unit_of_work
 from kiosk_server.deps import Ctx, DbId, Who
 from kiosk_server.errors import BadRequest
@@ -74,8 +75,6 @@ async def list_services(ctx: Ctx, hall: str) -> list[ServiceOut]:
 async def list_all_services(ctx: Ctx, who: Who, hall: str) -> list[ServiceOut]:
     async with unit_of_work(ctx.db, write=False) as uow:
         h = await repo.get_hall(uow.session, hall)
-        from kiosk_server.auth.principal import Role
-
         who.require_role(Role.SUPERVISOR, h.id)
         return [
             service.service_out(s)
@@ -122,6 +121,9 @@ async def export_catalog(
     summary="Import a catalogue (JSON or YAML body; admin)",
 )
 async def import_catalog(ctx: Ctx, who: Who, hall: str, request: Request) -> list[ServiceOut]:
+    async with unit_of_work(ctx.db, write=False) as uow:
+        # Who may change this hall is settled before the upload is read.
+        who.require_role(Role.ADMIN, (await repo.get_hall(uow.session, hall)).id)
     raw = await request.body()
     if len(raw) > 512_000:
         raise BadRequest("the catalogue file is too large (512 KB at most)")
