@@ -26,14 +26,13 @@ async def test_backup_restores_the_same_day_into_a_fresh_directory(
     fresh = settings.model_copy(update={"data_dir": tmp_path / "fresh"})
     restore(fresh, out)
     app = create_app(fresh, clock=clock)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as c:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
         kit = HallKit(code=hall.code, hall_id=hall.hall_id, counter_ids=hall.counter_ids)
         await login_all(c, kit)
-        assert (
-            await c.get("/api/v1/halls/demo/queue", headers=kit.auth("staff"))
-        ).json() == queue
+        assert (await c.get("/api/v1/halls/demo/queue", headers=kit.auth("staff"))).json() == queue
         counter = (
             await c.get(f"/api/v1/counters/{hall.counter_ids[1]}", headers=kit.auth("staff1"))
         ).json()
