@@ -18,7 +18,10 @@ log = logging.getLogger(__name__)
 PLUGINS: list[str] = [
     "kiosk_server.printing.plugin",
     "display_client.pages",
+    "kiosk_server.appointments.plugin",
     "display_client.plugin",
+    "kiosk_server.followups.plugin",
+    "kiosk_server.notices.plugin",
 ]
 
 

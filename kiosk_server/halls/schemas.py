@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -173,12 +173,24 @@ class DisplayWaiting(BaseModel):
     green: int
 
 
+class DisplayNotice(BaseModel):
+    id: int
+    kind: str  # scroll | policy
+    title: str
+    text: str
+    start_date: date
+    end_date: date
+
+
 class DisplaySnapshot(BaseModel):
     seq: int
     hall: str
     hall_name: str
     hotline: str | None
     notice: str | None
+    notices: list[DisplayNotice] = Field(
+        default_factory=list, description="notices active today (kiosk_server.notices)"
+    )
     local_time: datetime
     counters: list[DisplayCounter]
     calls: list[DisplayCall]

@@ -23,6 +23,7 @@ from kiosk_server.halls.schemas import (
     CounterPatch,
     DisplayCall,
     DisplayCounter,
+    DisplayNotice,
     DisplaySnapshot,
     DisplayWaiting,
     HallCreate,
@@ -131,6 +132,11 @@ async def display(ctx: AppContext, uow: UnitOfWork, code: str) -> DisplaySnapsho
                 text=call_text(t.number, num),
             )
         )
+    notice: str | None = hall.notice
+    notices: list[DisplayNotice] = []
+    provider = ctx.extras.get("display_notices")
+    if provider is not None:  # the notices plugin: dated scrolling and policy notices
+        notice, notices = await provider(ctx, uow, hall, cfg.service_day(now))
     counts = queue.waiting_by_service()
     waiting = [
         DisplayWaiting(
@@ -149,7 +155,8 @@ async def display(ctx: AppContext, uow: UnitOfWork, code: str) -> DisplaySnapsho
         hall=hall.code,
         hall_name=hall.name,
         hotline=hall.hotline,
-        notice=hall.notice,
+        notice=notice,
+        notices=notices,
         local_time=cfg.local(now),
         counters=counters,
         calls=calls,
@@ -285,13 +292,17 @@ async def update_hall(
         target=hall.code,
         detail={"changed": changed, "values": body.model_dump(exclude_unset=True, mode="json")},
     )
+    notice = hall.notice
+    provider = ctx.extras.get("display_notices")
+    if provider is not None:  # screens show the standing notice joined with dated ones
+        notice, _ = await provider(ctx, uow, hall, HallConfig.of(hall).service_day(ctx.clock.now()))
     await emit(
         ctx,
         uow,
         hall.id,
         hall.code,
         "hall.updated",
-        {"changed": changed, "notice": hall.notice, "name": hall.name},
+        {"changed": changed, "notice": notice, "name": hall.name},
     )
     return hall_out(ctx, hall)
 
