@@ -138,3 +138,33 @@ async def act(
     return await client.post(
         f"/api/v1/counters/{kit.counter_ids[at]}/{action}", json=body or None, headers=kit.auth(who)
     )
+
+
+async def serve(
+    client: httpx.AsyncClient,
+    kit: HallKit,
+    at: int,
+    *,
+    outcome: str = "completed",
+    clock: Any = None,
+    minutes: float = 0,
+) -> dict[str, Any]:
+    """Call the next ticket at counter ``at``, start and finish it (``minutes`` of service)."""
+    r = await act(client, kit, at, "call-next")
+    assert r.status_code == 200 and r.json()["ticket"], r.text
+    assert (await act(client, kit, at, "start")).status_code == 200
+    if clock is not None and minutes:
+        clock.advance(minutes=minutes)
+    r = await act(client, kit, at, "finish", outcome=outcome)
+    assert r.status_code == 200, r.text
+    ticket: dict[str, Any] = r.json()["ticket"]
+    return ticket
+
+
+async def rate_ticket(
+    client: httpx.AsyncClient, kit: HallKit, ticket_id: int, score: int
+) -> httpx.Response:
+    """Rate through the rating pad, as a resident does."""
+    return await client.post(
+        f"/api/v1/tickets/{ticket_id}/rating", json={"score": score}, headers=kit.auth("pad")
+    )

@@ -1,0 +1,431 @@
+"""Bad-rating follow-ups (差评整改) and proxy cases (帮办代办).
+
+Deadlines are dates in the hall's zone counted in official working days;
+"overdue" is computed on read from the clock, so it is never stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from kiosk_server.audit.service import record
+from kiosk_server.auth.principal import Principal, Role
+from kiosk_server.context import AppContext
+from kiosk_server.core.workdays import add_workdays
+from kiosk_server.db.uow import UnitOfWork
+from kiosk_server.errors import Conflict, NotFound
+from kiosk_server.events.service import emit
+from kiosk_server.followups import repository as repo
+from kiosk_server.followups.models import FollowUp, ProxyCase
+from kiosk_server.followups.schemas import (
+    CASE_STATE_LABELS,
+    FOLLOWUP_STATE_LABELS,
+    CaseOut,
+    CasePatch,
+    CaseState,
+    FollowUpOut,
+    FollowUpPatch,
+    FollowUpState,
+)
+from kiosk_server.halls import repository as halls_repo
+from kiosk_server.halls.config import HallConfig
+from kiosk_server.halls.models import Hall, Service
+from kiosk_server.tickets.models import Rating, Ticket
+
+CALLBACK_WORKING_DAYS = 1
+DEFAULT_RESOLVE_WORKING_DAYS = 5
+PROXY_WORKING_DAYS = 3
+BAD_MAX_SCORE = 2
+RATING_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+CASE_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    CaseState.ACCEPTED: frozenset({CaseState.SUBMITTED, CaseState.RETURNED_INCOMPLETE}),
+    CaseState.SUBMITTED: frozenset({CaseState.RESULT_RETURNED, CaseState.RETURNED_INCOMPLETE}),
+    CaseState.RESULT_RETURNED: frozenset({CaseState.HANDED_OVER}),
+    # Papers brought in later: accepted again with a new completion date.
+    CaseState.RETURNED_INCOMPLETE: frozenset({CaseState.ACCEPTED}),
+    CaseState.HANDED_OVER: frozenset(),
+}
+
+
+def mask_name(name: str) -> str:
+    """张三 -> 张*, 张小三 -> 张*三: the public-screen convention."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def resident_ref(ticket: Ticket) -> str:
+    """A reference that finds the resident's ticket again but never shows the ID number."""
+    tail = f"#{ticket.id_hash[:6]}" if ticket.id_hash else ""
+    return f"{ticket.service_day:%Y%m%d}-{ticket.number}{tail}"
+
+
+def resolve_days(hall: Hall) -> int:
+    value = (hall.policy or {}).get("followup_resolve_days", DEFAULT_RESOLVE_WORKING_DAYS)
+    try:
+        return max(1, min(60, int(value)))
+    except (TypeError, ValueError):
+        return DEFAULT_RESOLVE_WORKING_DAYS
+
+
+def _today(ctx: AppContext, hall: Hall) -> date:
+    return HallConfig.of(hall).service_day(ctx.clock.now())
+
+
+# --- follow-ups -----------------------------------------------------------------
+
+
+def followup_flags(f: FollowUp, today: date) -> tuple[bool, bool]:
+    callback = f.state == FollowUpState.OPEN.value and today > f.callback_due
+    resolve = f.state != FollowUpState.RESOLVED.value and today > f.resolve_due
+    return callback, resolve
+
+
+def followup_out(f: FollowUp, today: date, staff: str | None) -> FollowUpOut:
+    cb, rs = followup_flags(f, today)
+    state = FollowUpState(f.state)
+    return FollowUpOut(
+        id=f.id,
+        ticket_id=f.ticket_id,
+        number=f.number,
+        service=f.service_code,
+        service_name=f.service_name,
+        counter=f.counter_number,
+        staff=staff,
+        score=f.score,
+        score_label=RATING_LABELS.get(f.score, str(f.score)),
+        reason=f.reason,
+        state=state,
+        state_label=FOLLOWUP_STATE_LABELS[state],
+        opened_at=f.opened_at,
+        callback_due=f.callback_due,
+        resolve_due=f.resolve_due,
+        callback_overdue=cb,
+        resolve_overdue=rs,
+        overdue=cb or rs,
+        called_back_at=f.called_back_at,
+        callback_note=f.callback_note,
+        cause=f.cause,
+        action_taken=f.action_taken,
+        second_opinion=f.second_opinion,
+        second_opinion_note=f.second_opinion_note,
+        resolved_at=f.resolved_at,
+        updated_by=f.updated_by,
+    )
+
+
+async def open_followup(ctx: AppContext, uow: UnitOfWork, hall: Hall, t: Ticket, r: Rating) -> None:
+    """after_rating hook: a rating in the two lowest levels opens a follow-up."""
+    if r.score > BAD_MAX_SCORE:
+        return
+    s = uow.session
+    if await repo.followup_for_ticket(s, t.id) is not None:
+        return
+    service = await halls_repo.get_service_by_id(s, t.service_id)
+    counter = await halls_repo.get_counter(s, t.counter_id) if t.counter_id else None
+    now = ctx.clock.now()
+    opened = HallConfig.of(hall).service_day(now)
+    f = FollowUp(
+        hall_id=hall.id,
+        ticket_id=t.id,
+        rating_id=r.id,
+        number=t.number,
+        service_code=service.code,
+        service_name=service.name_zh,
+        counter_number=counter.number if counter else None,
+        staff_user_id=r.staff_user_id,
+        score=r.score,
+        reason=r.reason,
+        state=FollowUpState.OPEN.value,
+        opened_at=now,
+        callback_due=add_workdays(opened, CALLBACK_WORKING_DAYS),
+        resolve_due=add_workdays(opened, resolve_days(hall)),
+    )
+    s.add(f)
+    await s.flush()
+    record(ctx, uow, None, "followup.open", hall_id=hall.id, target=t.number,
+           detail={"followup_id": f.id, "score": r.score})  # fmt: skip
+    # The rater stays confidential: the event carries the number and score only.
+    await emit(
+        ctx,
+        uow,
+        hall.id,
+        hall.code,
+        "followup.opened",
+        {
+            "followup_id": f.id,
+            "number": t.number,
+            "score": r.score,
+            "counter": f.counter_number,
+            "callback_due": f.callback_due.isoformat(),
+        },
+        now,
+    )
+
+
+async def list_followups(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    who: Principal,
+    hall_code: str,
+    *,
+    state: FollowUpState | None = None,
+    overdue: bool | None = None,
+    day_from: date | None = None,
+    day_to: date | None = None,
+) -> list[FollowUpOut]:
+    s = uow.session
+    hall = await halls_repo.get_hall(s, hall_code)
+    who.require_role(Role.SUPERVISOR, hall.id)
+    config = HallConfig.of(hall)
+    today = config.service_day(ctx.clock.now())
+    out = []
+    for f in await repo.list_followups(s, hall.id, state=state.value if state else None):
+        opened = config.service_day(f.opened_at)
+        if (day_from and opened < day_from) or (day_to and opened > day_to):
+            continue
+        item = followup_out(f, today, await repo.user_name(s, f.staff_user_id))
+        if overdue is not None and item.overdue != overdue:
+            continue
+        out.append(item)
+    return out
+
+
+async def update_followup(
+    ctx: AppContext, uow: UnitOfWork, who: Principal, followup_id: int, body: FollowUpPatch
+) -> FollowUpOut:
+    s = uow.session
+    f = await repo.get_followup(s, followup_id)
+    if f is None:
+        raise NotFound(f"there is no follow-up with id {followup_id}")
+    who.require_role(Role.SUPERVISOR, f.hall_id)
+    hall = await halls_repo.get_hall_by_id(s, f.hall_id)
+    now = ctx.clock.now()
+    changes: dict[str, Any] = {}
+    for name in ("callback_note", "cause", "action_taken", "second_opinion", "second_opinion_note"):
+        value = getattr(body, name)
+        if value is not None and value != getattr(f, name):
+            setattr(f, name, value)
+            changes[name] = value
+    if body.called_back and f.state == FollowUpState.OPEN.value:
+        f.state = FollowUpState.CALLED_BACK.value
+        f.called_back_at = now
+        changes["state"] = f.state
+    if body.resolved and f.state != FollowUpState.RESOLVED.value:
+        if not (f.cause or "").strip() or not (f.action_taken or "").strip():
+            raise Conflict(
+                "record the cause and what was done before closing the follow-up "
+                "(请先填写差评原因和整改措施)"
+            )
+        if f.called_back_at is None:
+            f.called_back_at = now
+        f.state = FollowUpState.RESOLVED.value
+        f.resolved_at = now
+        changes["state"] = f.state
+    if changes:
+        f.updated_by = who.actor
+        record(ctx, uow, who, "followup.update", hall_id=f.hall_id, target=f.number,
+               detail={"followup_id": f.id, **changes})  # fmt: skip
+        await emit(ctx, uow, hall.id, hall.code, "followup.updated",
+                   {"followup_id": f.id, "number": f.number, "state": f.state}, now)  # fmt: skip
+    await s.flush()
+    return followup_out(f, _today(ctx, hall), await repo.user_name(s, f.staff_user_id))
+
+
+def followup_summary(rows: Sequence[FollowUpOut]) -> dict[str, Any]:
+    return {
+        "opened": len(rows),
+        "open": sum(1 for f in rows if f.state is not FollowUpState.RESOLVED),
+        "resolved": sum(1 for f in rows if f.state is FollowUpState.RESOLVED),
+        "overdue": sum(1 for f in rows if f.overdue),
+        "callback_overdue": sum(1 for f in rows if f.callback_overdue),
+    }
+
+
+# --- proxy cases ----------------------------------------------------------------
+
+
+def case_flags(c: ProxyCase, today: date, submitted_on: date | None) -> tuple[bool, bool]:
+    overdue = c.state == CaseState.ACCEPTED.value and today > c.deadline
+    late = submitted_on is not None and submitted_on > c.deadline
+    return overdue, late
+
+
+def case_out(c: ProxyCase, config: HallConfig, today: date) -> CaseOut:
+    submitted_on = config.service_day(c.submitted_at) if c.submitted_at else None
+    overdue, late = case_flags(c, today, submitted_on)
+    state = CaseState(c.state)
+    return CaseOut(
+        id=c.id,
+        ticket_id=c.ticket_id,
+        number=c.number,
+        service_day=c.service_day,
+        service=c.service_code,
+        service_name=c.service_name,
+        staff=c.staff_name,
+        resident_ref=c.resident_ref,
+        materials_complete_on=c.materials_complete_on,
+        deadline=c.deadline,
+        state=state,
+        state_label=CASE_STATE_LABELS[state],
+        overdue=overdue,
+        submitted_late=late,
+        opened_at=c.opened_at,
+        submitted_at=c.submitted_at,
+        result_at=c.result_at,
+        closed_at=c.closed_at,
+        note=c.note,
+        history=[dict(h) for h in c.history or []],
+    )
+
+
+async def open_case(
+    ctx: AppContext, uow: UnitOfWork, hall: Hall, service: Service, t: Ticket, who: Principal
+) -> None:
+    """after_finish hook: the outcome 帮办代办 opens a case due in 3 working days."""
+    if t.outcome != "proxy":
+        return
+    s = uow.session
+    if await repo.case_for_ticket(s, t.id) is not None:
+        return
+    now = ctx.clock.now()
+    # Finishing a proxy transaction means the hall accepted complete materials today.
+    complete = HallConfig.of(hall).service_day(now)
+    staff_id = t.served_by_id or who.user_id
+    c = ProxyCase(
+        hall_id=hall.id,
+        ticket_id=t.id,
+        number=t.number,
+        service_day=t.service_day,
+        service_code=service.code,
+        service_name=service.name_zh,
+        staff_user_id=staff_id,
+        staff_name=await repo.user_name(s, staff_id),
+        resident_ref=resident_ref(t),
+        materials_complete_on=complete,
+        deadline=add_workdays(complete, PROXY_WORKING_DAYS),
+        state=CaseState.ACCEPTED.value,
+        opened_at=now,
+        history=[{"at": now.isoformat(), "state": CaseState.ACCEPTED.value, "by": who.actor}],
+    )
+    s.add(c)
+    await s.flush()
+    record(ctx, uow, who, "case.open", hall_id=hall.id, target=t.number,
+           detail={"case_id": c.id, "deadline": c.deadline.isoformat()})  # fmt: skip
+
+
+async def list_cases(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    who: Principal,
+    hall_code: str,
+    *,
+    state: CaseState | None = None,
+    service: str | None = None,
+    overdue: bool | None = None,
+    day_from: date | None = None,
+    day_to: date | None = None,
+) -> list[CaseOut]:
+    s = uow.session
+    hall = await halls_repo.get_hall(s, hall_code)
+    who.require_role(Role.STAFF, hall.id)
+    config = HallConfig.of(hall)
+    today = config.service_day(ctx.clock.now())
+    rows = await repo.list_cases(
+        s, hall.id, state=state.value if state else None, service=service,
+        day_from=day_from, day_to=day_to,
+    )  # fmt: skip
+    out = [case_out(c, config, today) for c in rows]
+    return [c for c in out if overdue is None or c.overdue == overdue]
+
+
+async def update_case(
+    ctx: AppContext, uow: UnitOfWork, who: Principal, case_id: int, body: CasePatch
+) -> CaseOut:
+    s = uow.session
+    c = await repo.get_case(s, case_id)
+    if c is None:
+        raise NotFound(f"there is no proxy case with id {case_id}")
+    who.require_role(Role.STAFF, c.hall_id)
+    hall = await halls_repo.get_hall_by_id(s, c.hall_id)
+    config = HallConfig.of(hall)
+    now = ctx.clock.now()
+    changes: dict[str, Any] = {}
+    if body.materials_complete_on is not None and body.materials_complete_on != (
+        c.materials_complete_on
+    ):
+        if c.state not in (CaseState.ACCEPTED.value, CaseState.RETURNED_INCOMPLETE.value):
+            raise Conflict("the materials date can only change before the case is submitted")
+        c.materials_complete_on = body.materials_complete_on
+        c.deadline = add_workdays(body.materials_complete_on, PROXY_WORKING_DAYS)
+        changes["materials_complete_on"] = c.materials_complete_on.isoformat()
+        changes["deadline"] = c.deadline.isoformat()
+    refs = []
+    if body.resident_name:
+        refs.append(mask_name(body.resident_name))
+    if body.resident_phone:
+        refs.append(mask_phone(body.resident_phone))
+    if refs:
+        c.resident_ref = f"{c.service_day:%Y%m%d}-{c.number} " + " ".join(refs)
+        changes["resident_ref"] = c.resident_ref  # masked: safe for the audit log
+    if body.note is not None and body.note != c.note:
+        c.note = body.note
+        changes["note"] = body.note
+    if body.state is not None and body.state.value != c.state:
+        current = CaseState(c.state)
+        if body.state not in CASE_TRANSITIONS[current]:
+            allowed = ", ".join(sorted(x.value for x in CASE_TRANSITIONS[current])) or "none"
+            raise Conflict(
+                f"a case that is {current.value} cannot become {body.state.value} "
+                f"(allowed: {allowed})",
+                details={"state": current.value, "allowed": sorted(x.value for x in CASE_TRANSITIONS[current])},
+            )  # fmt: skip
+        c.state = body.state.value
+        if body.state is CaseState.SUBMITTED:
+            c.submitted_at = now
+        elif body.state is CaseState.RESULT_RETURNED:
+            c.result_at = now
+        elif body.state in (CaseState.HANDED_OVER, CaseState.RETURNED_INCOMPLETE):
+            c.closed_at = now
+        elif body.state is CaseState.ACCEPTED:
+            c.closed_at = None
+            c.submitted_at = None
+        changes["state"] = c.state
+    if changes:
+        c.history = [
+            *(c.history or []),
+            {"at": now.isoformat(), "state": c.state, "by": who.actor, "note": body.note},
+        ]
+        record(ctx, uow, who, "case.update", hall_id=c.hall_id, target=c.number,
+               detail={"case_id": c.id, **changes})  # fmt: skip
+    await s.flush()
+    return case_out(c, config, config.service_day(now))
+
+
+def case_summary(rows: Sequence[CaseOut]) -> dict[str, Any]:
+    submitted = [c for c in rows if c.submitted_at is not None]
+    return {
+        "opened": len(rows),
+        "by_state": {s.value: sum(1 for c in rows if c.state is s) for s in CaseState},
+        "overdue": sum(1 for c in rows if c.overdue),
+        "submitted": len(submitted),
+        "submitted_late": sum(1 for c in submitted if c.submitted_late),
+        "submitted_on_time_share": (
+            round(sum(1 for c in submitted if not c.submitted_late) / len(submitted), 4)
+            if submitted
+            else None
+        ),
+    }

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+import pytest
+
+from kiosk_server.clock import FixedClock
+from tests.factories import ID_YOUNG_1990, SHANGHAI, HallKit, issue, serve
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _cases(client: httpx.AsyncClient, hall: HallKit, **params: str) -> list[dict]:
+    r = await client.get(
+        f"/api/v1/halls/{hall.code}/cases", params=params, headers=hall.auth("staff1")
+    )
+    assert r.status_code == 200, r.text
+    rows: list[dict] = r.json()
+    return rows
+
+
+async def test_proxy_outcome_opens_case_with_working_day_deadline(
+    client: httpx.AsyncClient, hall: HallKit, clock: FixedClock
+) -> None:
+    await issue(client, hall, "enrol", id_number=ID_YOUNG_1990)
+    t = await serve(client, hall, 1, outcome="proxy")
+    await issue(client, hall, "enrol")
+    await serve(client, hall, 2)  # an ordinary finish opens nothing
+    [c] = await _cases(client, hall)
+    assert c["number"] == t["number"] and c["state"] == "accepted"
+    assert c["staff"] == "demo-staff1" or c["staff"]
+    # Materials complete Wed 25 Nov: Thu 26, Fri 27, Mon 30 Nov.
+    assert (c["materials_complete_on"], c["deadline"]) == ("2026-11-25", "2026-11-30")
+    # Masked reference only: never the ID number or any run of it.
+    assert ID_YOUNG_1990 not in str(c) and ID_YOUNG_1990[6:14] not in c["resident_ref"]
+    assert c["resident_ref"].startswith("20261125-" + t["number"] + "#")
+
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI))
+    [c] = await _cases(client, hall)
+    assert c["overdue"] is True
+    assert [x["id"] for x in await _cases(client, hall, overdue="true")] == [c["id"]]
+
+    url = f"/api/v1/cases/{c['id']}"
+    staff = hall.auth("staff1")
+    r = await client.patch(url, json={"state": "handed_over"}, headers=staff)
+    assert r.status_code == 409 and "submitted" in r.json()["error"]["details"]["allowed"]
+    r = await client.patch(url, json={"state": "submitted"}, headers=staff)
+    assert r.status_code == 200 and r.json()["overdue"] is False
+    assert r.json()["submitted_late"] is True  # submitted on 1 Dec, due 30 Nov
+    for state in ("result_returned", "handed_over"):
+        r = await client.patch(url, json={"state": state}, headers=staff)
+        assert r.status_code == 200 and r.json()["state"] == state
+    assert [h["state"] for h in r.json()["history"]] == [
+        "accepted",
+        "submitted",
+        "result_returned",
+        "handed_over",
+    ]
+    assert await _cases(client, hall, state="handed_over") != []
+    assert await _cases(client, hall, state="accepted") == []
+
+
+async def test_deadline_across_national_day_and_make_up_saturday(
+    client: httpx.AsyncClient, hall: HallKit
+) -> None:
+    await issue(client, hall, "enrol")
+    await serve(client, hall, 1, outcome="proxy")
+    [c] = await _cases(client, hall)
+    r = await client.patch(
+        f"/api/v1/cases/{c['id']}",
+        json={"materials_complete_on": "2026-09-30"},
+        headers=hall.auth("staff1"),
+    )
+    assert r.status_code == 200
+    # 1-7 Oct off; Thu 8, Fri 9, and the make-up Saturday 10 Oct are the three days.
+    assert r.json()["deadline"] == "2026-10-10"
+
+
+async def test_resident_details_are_stored_masked(client: httpx.AsyncClient, hall: HallKit) -> None:
+    await issue(client, hall, "enrol")
+    await serve(client, hall, 1, outcome="proxy")
+    [c] = await _cases(client, hall)
+    r = await client.patch(
+        f"/api/v1/cases/{c['id']}",
+        json={"resident_name": "张小三", "resident_phone": "13812345678"},
+        headers=hall.auth("staff1"),
+    )
+    assert r.status_code == 200
+    ref = r.json()["resident_ref"]
+    assert "张*三" in ref and "138****5678" in ref and "小" not in ref
+    assert "13812345678" not in str(await _cases(client, hall))
