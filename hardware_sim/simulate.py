@@ -26,6 +26,7 @@ from hardware_sim.scenario import CounterSpec, Scenario, ScenarioError, load_sce
 from kiosk_server.core.estimate import (
     CounterLoad,
     DispatchEstimator,
+    GreenOutlook,
     ServiceTimes,
     WaitEstimator,
     count_ahead,
@@ -139,11 +140,15 @@ class _Counter:
         return self.spec.open_at(t) or (self.overtime and t >= self.last_end)
 
 
-EstimatorFactory = Callable[[ServiceTimes], WaitEstimator]
+EstimatorFactory = Callable[[ServiceTimes, GreenOutlook | None], WaitEstimator]
 
 
-def default_estimator(times: ServiceTimes) -> WaitEstimator:
-    return DispatchEstimator(times)
+def default_estimator(times: ServiceTimes, outlook: GreenOutlook | None) -> WaitEstimator:
+    return DispatchEstimator(times, green_outlook=outlook)
+
+
+# The window over which the recent green-ticket rate is measured.
+GREEN_RATE_WINDOW = 60.0
 
 
 @dataclass
@@ -151,19 +156,19 @@ class History:
     """Service minutes of finished transactions per item, newest last."""
 
     samples: dict[str, list[float]] = field(default_factory=dict)
+    typical: dict[str, float] = field(default_factory=dict)
 
     def add(self, item: str, minutes: float) -> None:
         kept = self.samples.setdefault(item, [])
         kept.append(minutes)
         if len(kept) > HISTORY_SAMPLES:
             del kept[0]
+        value = robust_typical(kept)
+        if value is not None:
+            self.typical[item] = value
 
     def service_times(self, scenario: Scenario) -> ServiceTimes:
-        typical: dict[str, float] = {}
-        for code, samples in self.samples.items():
-            value = robust_typical(samples)
-            if value is not None:
-                typical[code] = value
+        typical = dict(self.typical)
         # Same fallback as the server: 60 % of the item's target.
         fallback = {it.code: max(1.0, 0.6 * it.target_minutes) for it in scenario.items}
         return ServiceTimes(
@@ -274,12 +279,31 @@ class DaySimulation:
         ordered = list(self.policy.order(entries, self.state, self._now(t)))
         index = next(i for i, e in enumerate(ordered) if e.ticket_id == ticket.id)
         loads = self.loads(t)
-        estimates = self.estimator_factory(self.times()).estimate(ordered, loads)
+        estimator = self.estimator_factory(self.times(), self.outlook(t))
+        estimates = estimator.estimate(ordered, loads)
         ticket.estimate = estimates[index]
         # The naive figure sees only the counters open right now, like most systems.
         open_now = [c for c in loads if c.available_in_minutes <= 0]
         ticket.ahead = count_ahead(ordered, index, open_now)
         ticket.naive = naive_estimate(ticket.ahead, self.mean_service, len(open_now))
+
+    def outlook(self, t: float) -> GreenOutlook | None:
+        """Greens to come, from the rate seen over the last hour (as the server can)."""
+        since = max(float(self.scenario.open_minute), t - GREEN_RATE_WINDOW)
+        recent = [k for k in reversed(self.tickets) if k.issued >= since]
+        greens = [k for k in recent if k.green]
+        if not greens:
+            return None
+        span = max(t - since, 10.0)  # a few minutes after opening say little about the rate
+        times = self.times()
+        return GreenOutlook.for_policy(
+            self.policy.params,
+            self._now(t),
+            per_minute=len(greens) / span,
+            service_minutes=sum(times.minutes(k.item) for k in greens) / len(greens),
+            until_minutes=self.scenario.close_minute - t,
+            local_time=self._now(t).time(),
+        )
 
     def loads(self, t: float) -> list[CounterLoad]:
         """Every shift still to come today, as the estimator sees counters."""
