@@ -137,7 +137,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         demo = None
     if demo is not None:
-        result: int = demo.run(settings, host=args.host, port=args.port, duration=args.duration)
+        result: int = demo.run(
+            settings,
+            host=args.host,
+            port=args.port,
+            duration=args.duration,
+            admin_password=args.admin_password,
+        )
         return result
     base = f"http://{args.host}:{args.port}"
     print(
