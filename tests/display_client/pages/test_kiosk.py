@@ -1,0 +1,109 @@
+"""The kiosk in a real browser: elderly-first sizes, three taps to a ticket,
+double tap, scans, closed hours, English."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser_conftest import PageFactory, save_screenshot
+from tests.display_client.pages.conftest import Site
+from tests.factories import ID_ELDERLY_1949
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
+
+KIOSK = {"width": 1080, "height": 1920}
+
+
+def contrast(fg: str, bg: str) -> float:
+    def lum(css: str) -> float:
+        r, g, b = (int(x) / 255 for x in re.findall(r"\d+", css)[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    a, b = sorted((lum(fg), lum(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+async def open_kiosk(page_factory: PageFactory, site: Site) -> object:
+    page = await page_factory(**KIOSK)
+    await page.goto(site.url(f"/kiosk/demo?device_token={site.kit.tokens['kiosk']}"))
+    await page.wait_for_selector(".k-service")
+    return page
+
+
+async def test_elderly_scan_then_two_taps_gives_a_green_ticket(
+    page_factory: PageFactory, site: Site
+) -> None:
+    page = await open_kiosk(page_factory, site)
+    await save_screenshot(page, "kiosk-start")
+
+    # Every visible text is at least 28 px with WCAG AA contrast (4.5:1) on its background.
+    report = await page.evaluate(
+        """() => {
+      const out = [];
+      const bgOf = (n) => {
+        for (; n; n = n.parentElement) {
+          const c = getComputedStyle(n).backgroundColor;
+          if (c && !c.startsWith('rgba(0, 0, 0, 0)') && c !== 'transparent') return c;
+        }
+        return 'rgb(255, 255, 255)';
+      };
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const node = walker.currentNode;
+        if (!node.textContent.trim()) continue;
+        const elx = node.parentElement;
+        if (!elx.offsetParent && getComputedStyle(elx).position !== 'fixed') continue;
+        const s = getComputedStyle(elx);
+        out.push({text: node.textContent.trim().slice(0, 20), size: parseFloat(s.fontSize),
+                  color: s.color, bg: bgOf(elx)});
+      }
+      const targets = [...document.querySelectorAll('button')].filter(b => b.offsetParent)
+        .map(b => ({text: b.textContent.trim().slice(0, 20), h: b.getBoundingClientRect().height,
+                    w: b.getBoundingClientRect().width}));
+      return {texts: out, targets};
+    }"""
+    )
+    assert len(report["texts"]) > 20
+    small = [x for x in report["texts"] if x["size"] < 28]
+    assert not small, small
+    low = [x for x in report["texts"] if contrast(x["color"], x["bg"]) < 4.5]
+    assert not low, low
+    tiny = [b for b in report["targets"] if b["h"] < 72 or b["w"] < 72]
+    assert not tiny, tiny
+
+    # A scanner types the ID number: the elderly resident is routed to the green channel.
+    await page.keyboard.type(ID_ELDERLY_1949 + "\n", delay=5)
+    await page.wait_for_selector("#green[aria-pressed=true]")
+    assert "***" in await page.inner_text("#scan-info")
+    assert ID_ELDERLY_1949 not in await page.content()
+
+    # Tap 1: the item; its materials list shows before any ticket is taken.
+    await page.click("[data-service=enrol]")
+    await page.wait_for_selector("#screen-materials:not(.hidden)")
+    services = (await site.api.get("/api/v1/halls/demo/services")).json()
+    enrol = next(s for s in services if s["code"] == "enrol")
+    assert enrol["materials"]
+    for m in enrol["materials"]:
+        assert m in await page.inner_text("#m-list")
+    await save_screenshot(page, "kiosk-materials")
+
+    # Tap 2, twice in a row (a double tap): one ticket.
+    await page.dblclick("#take")
+    await page.wait_for_selector("#screen-ticket:not(.hidden)")
+    number = await page.inner_text("#t-number")
+    assert re.fullmatch(r"A\d{3}", number)
+    assert await page.is_visible("#t-channel")
+    assert "0" in await page.inner_text("#t-ahead")
+    queue = (await site.api.get("/api/v1/halls/demo/queue", headers=site.kit.auth("staff"))).json()
+    assert [q["number"] for q in queue] == [number]
+    assert queue[0]["channel"] == "green"
+    size = await page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('#t-number')).fontSize)"
+    )
+    assert size >= 150
+    qr = await page.evaluate("document.querySelector('#t-qr').naturalWidth")
+    assert qr > 0
+    await save_screenshot(page, "kiosk-ticket")
