@@ -91,6 +91,7 @@ RULES: dict[str, Access] = {
     "POST /api/v1/halls/{hall}/tickets": _a(Role.STAFF, DeviceKind.KIOSK),
     "GET /api/v1/tickets/{token}": PUBLIC,  # the unguessable token is the capability
     "GET /api/v1/tickets/by-id/{ticket_id}": STAFF,
+    "POST /api/v1/tickets/by-id/{ticket_id}/cancel": STAFF,
     # by id: rating pad (or a supervisor entering a paper form); by token: the phone
     "POST /api/v1/tickets/{ticket}/rating": PUBLIC,
     # counters (staff pages and hardware keypads act through the same routes)

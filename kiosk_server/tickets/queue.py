@@ -12,6 +12,7 @@ from kiosk_server.context import AppContext
 from kiosk_server.core.estimate import (
     CounterLoad,
     DispatchEstimator,
+    GreenOutlook,
     ServiceTimes,
     count_ahead,
     robust_typical,
@@ -87,9 +88,54 @@ async def service_times(
             typical[code_of[service_id]] = value
     # Without history, assume a transaction takes 60 % of its target.
     fallback = {s.code: max(1.0, 0.6 * s.target_minutes) for s in services}
-    times = ServiceTimes(typical=typical, fallback=fallback)
+    samples = {code_of[k]: tuple(v) for k, v in history.items() if k in code_of}
+    times = ServiceTimes(typical=typical, fallback=fallback, samples=samples)
     ctx.extras[cache_key] = (now, times)
     return times
+
+
+GREEN_RATE_WINDOW = timedelta(minutes=60)
+
+
+async def green_outlook(
+    ctx: AppContext,
+    session: AsyncSession,
+    hall: Hall,
+    config: HallConfig,
+    services: dict[int, Service],
+    times: ServiceTimes,
+    now: datetime,
+) -> GreenOutlook | None:
+    """Greens expected to arrive, from the last hour's rate (cached like the history)."""
+    cache_key = f"green_rate:{hall.id}"
+    cached = ctx.extras.get(cache_key)
+    if cached is not None and now - cached[0] < HISTORY_TTL:
+        ids: list[int] = cached[1]
+    else:
+        ids = await repo.green_issued_since(
+            session, hall.id, config.service_day(now), now - GREEN_RATE_WINDOW
+        )
+        ctx.extras[cache_key] = (now, ids)
+    known = [services[i].code for i in ids if i in services]
+    if not known:
+        return None
+    # Just after opening the window is shorter than an hour; a few minutes say
+    # little about the rate, so count at least 10.
+    local = config.local(now)
+    spans = config.hours.spans_on(local.date())
+    span = GREEN_RATE_WINDOW
+    if spans:
+        opened = local.replace(
+            hour=spans[0][0].hour, minute=spans[0][0].minute, second=0, microsecond=0
+        )
+        span = min(span, max(timedelta(minutes=10), local - opened))
+    return GreenOutlook.for_policy(
+        config.params,
+        now,
+        per_minute=len(known) / (span.total_seconds() / 60.0),
+        service_minutes=sum(times.minutes(c) for c in known) / len(known),
+        local_time=local.time(),
+    )
 
 
 async def load_queue(
@@ -134,7 +180,8 @@ async def load_queue(
             )
         )
     times = await service_times(ctx, session, hall.id, all_services, now)
-    estimates = DispatchEstimator(times).estimate(ordered, loads)
+    outlook = await green_outlook(ctx, session, hall, config, services, times, now)
+    estimates = DispatchEstimator(times, green_outlook=outlook).estimate(ordered, loads)
     return QueueView(
         hall=hall,
         config=config,

@@ -189,3 +189,17 @@ async def recent_calls(
 async def rating_for(session: AsyncSession, ticket_id: int) -> Rating | None:
     stmt = select(Rating).where(Rating.ticket_id == ticket_id)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def green_issued_since(
+    session: AsyncSession, hall_id: int, day: date, since: datetime
+) -> list[int]:
+    """Service ids of the green-channel tickets issued today since ``since``
+    (the wait estimator's recent green rate)."""
+    stmt = select(Ticket.service_id).where(
+        Ticket.hall_id == hall_id,
+        Ticket.service_day == day,
+        Ticket.channel == "green",
+        Ticket.issued_at >= since,
+    )
+    return list((await session.execute(stmt)).scalars().all())

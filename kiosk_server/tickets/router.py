@@ -91,6 +91,16 @@ async def by_id(ctx: Ctx, who: Who, ticket_id: DbId) -> TicketOut:
 
 
 @router.post(
+    "/tickets/by-id/{ticket_id}/cancel",
+    response_model=TicketOut,
+    summary="Cancel a waiting or held ticket (staff)",
+)
+async def cancel(ctx: Ctx, who: Who, ticket_id: DbId) -> TicketOut:
+    async with unit_of_work(ctx.db) as uow:
+        return await service.cancel(ctx, uow, who, ticket_id)
+
+
+@router.post(
     "/tickets/{ticket}/rating",
     response_model=RatingOut,
     status_code=201,

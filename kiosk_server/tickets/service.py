@@ -125,7 +125,10 @@ async def issue(
 ) -> TicketOut:
     s = uow.session
     now = ctx.clock.now()
-    hall = await halls_repo.get_hall(s, hall_code)
+    # Lock the hall row first (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    # serializes): the duplicate-person and idempotency checks must see a
+    # concurrent issue's ticket, and counter actions take the same lock first.
+    hall = await halls_repo.get_hall(s, hall_code, lock=True)
     _check_issuer(who, hall)
     config = HallConfig.of(hall)
 
@@ -292,6 +295,38 @@ async def get_ticket(ctx: AppContext, uow: UnitOfWork, who: Principal, ticket_id
     if ticket.counter_id:
         number = (await halls_repo.get_counter(s, ticket.counter_id)).number
     return ticket_out(ctx, ticket, service, queue=queue, counter_number=number)
+
+
+async def cancel(ctx: AppContext, uow: UnitOfWork, who: Principal, ticket_id: int) -> TicketOut:
+    """A resident gives up (or took a wrong ticket): staff cancel a waiting or held ticket."""
+    from kiosk_server.core.states import Action, TransitionError, next_state
+    from kiosk_server.errors import InvalidTransition
+
+    s = uow.session
+    ticket = await repo.by_id(s, ticket_id)
+    if ticket is None:
+        raise NotFound(f"there is no ticket with id {ticket_id}")
+    who.require_role(Role.STAFF, ticket.hall_id)
+    try:
+        target = next_state(TicketState(ticket.state), Action.CANCEL)
+    except TransitionError as exc:
+        raise InvalidTransition(
+            f"ticket {ticket.number}: {exc}",
+            details={"state": ticket.state, "allowed": [a.value for a in exc.allowed]},
+        ) from None
+    if not await repo.claim(
+        s,
+        ticket.id,
+        TicketState(ticket.state),
+        {"state": target.value, "finished_at": ctx.clock.now()},
+    ):
+        raise Conflict(f"ticket {ticket.number} changed meanwhile; reload and try again")
+    await s.refresh(ticket)
+    hall = await halls_repo.get_hall_by_id(s, ticket.hall_id)
+    service = await halls_repo.get_service_by_id(s, ticket.service_id)
+    await emit(ctx, uow, hall.id, hall.code, "ticket.cancelled", event_data(ticket, service))
+    record(ctx, uow, who, "ticket.cancel", hall_id=hall.id, target=ticket.number)
+    return ticket_out(ctx, ticket, service)
 
 
 async def rate(
