@@ -57,6 +57,9 @@ async def _desk(ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id: in
     _require_counter_access(who, counter)
     # Lock the hall row: call-next reads and writes the hall's green-run counter.
     hall = await halls_repo.get_hall_by_id(s, counter.hall_id, lock=True)
+    # Re-read the counter under the lock: on PostgreSQL another action may have
+    # changed it (sign-in, pause) between our first read and the lock.
+    await s.refresh(counter)
     if who.role is Role.STAFF and counter.staff_user_id not in (None, who.user_id):
         other = await s.get(User, counter.staff_user_id)
         name = other.display_name or other.username if other else "another user"
