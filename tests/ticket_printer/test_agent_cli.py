@@ -1,0 +1,17 @@
+"""Print agent command line: server URL and argument checks (no network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticket_printer.agent import main, ws_url
+
+
+def test_ws_url_and_argument_errors() -> None:
+    assert ws_url("http://h:8000", "hqd_a/b") == "ws://h:8000/ws/printer?token=hqd_a%2Fb"
+    assert ws_url("https://h/hallq/", "t") == "wss://h/hallq/ws/printer?token=t"
+    with pytest.raises(ValueError, match="--server"):
+        ws_url("h:8000", "t")
+    assert main(["--server", "http://h", "--token", "t", "--printer", "lpt://x"]) == 2
+    assert main(["--server", "ftp://h", "--token", "t", "--printer", "dummy://"]) == 2
+    assert main(["--server", "http://h", "--token", "", "--printer", "dummy://"]) == 2
