@@ -21,6 +21,8 @@ PLUGINS: list[str] = [
     "kiosk_server.appointments.plugin",
     "display_client.plugin",
     "kiosk_server.followups.plugin",
+    "kiosk_server.stats.plugin",
+    "kiosk_server.audit.plugin",
     "kiosk_server.notices.plugin",
 ]
 
