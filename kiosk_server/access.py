@@ -87,6 +87,7 @@ RULES: dict[str, Access] = {
     "POST /api/v1/halls/{hall}/notices": ADMIN,
     "PATCH /api/v1/notices/{notice_id}": ADMIN,
     "DELETE /api/v1/notices/{notice_id}": ADMIN,
+    "POST /api/v1/admin/qr": ADMIN,
     # tickets
     "POST /api/v1/halls/{hall}/tickets": _a(Role.STAFF, DeviceKind.KIOSK),
     "GET /api/v1/tickets/{token}": PUBLIC,  # the unguessable token is the capability

@@ -24,6 +24,7 @@ PLUGINS: list[str] = [
     "kiosk_server.stats.plugin",
     "kiosk_server.audit.plugin",
     "kiosk_server.notices.plugin",
+    "kiosk_server.admin.plugin",
 ]
 
 
