@@ -30,4 +30,6 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         await service.mark_no_shows(c)
 
     ctx.extras.setdefault("duties", []).append(no_shows)
+    # Bookings, check-ins and no-shows in the supervisor's figures and reports.
+    ctx.extras.setdefault("stats_extensions", []).append(service.figures)
     add_page(app, "/book/{hall}", "book.html")

@@ -730,3 +730,30 @@ async def mark_no_shows(ctx: AppContext) -> int:
         for a in rows:
             a.state = "no_show"
         return len(rows)
+
+
+# --- supervisor figures -----------------------------------------------------------------
+
+
+async def figures(
+    ctx: AppContext, uow: UnitOfWork, hall: Hall, start: date, end: date
+) -> tuple[str, dict[str, object]]:
+    """The supervisor's figures extension: bookings per appointment day. The
+    Chinese keys are what the daily/monthly reports print; ``totals`` and
+    ``days`` carry the same numbers for the API and the dashboard."""
+    rows = await repo.day_counts(uow.session, hall.id, start, end)
+    keys = ("booked", "checked_in", "no_show", "cancelled", "cancelled_by_hall")
+    days = [dict(zip(("date", *keys), (d.isoformat(), *rest), strict=True)) for d, *rest in rows]
+    totals = {k: sum(int(str(x[k])) for x in days) for k in keys}
+    # Check-in rate over the bookings that were still due (not cancelled).
+    due = totals["checked_in"] + totals["no_show"]
+    rate = round(totals["checked_in"] / due, 4) if due else None
+    return "appointments", {
+        "预约数": totals["booked"],
+        "预约签到数": totals["checked_in"],
+        "预约未到数": totals["no_show"],
+        "预约取消数": totals["cancelled"] + totals["cancelled_by_hall"],
+        "预约签到率": rate,
+        "totals": {**totals, "check_in_rate": rate},
+        "days": days,
+    }

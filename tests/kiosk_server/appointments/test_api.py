@@ -453,6 +453,31 @@ async def test_figures_per_day(
         },
     ]
     assert r.json()["totals"]["booked"] == 4
+    # The same figures reach the supervisor's figures and the daily report.
+    r = await client.get(
+        f"{API}/halls/demo/figures",
+        params={"from": "2026-11-25", "to": "2026-11-25"},
+        headers=hall.auth("supervisor"),
+    )
+    assert r.status_code == 200, r.text
+    ext = r.json()["extensions"]["appointments"]
+    assert ext["totals"] == {
+        "booked": 3,
+        "checked_in": 1,
+        "no_show": 1,
+        "cancelled": 1,
+        "cancelled_by_hall": 0,
+        "check_in_rate": 0.5,
+    }
+    assert ext["预约数"] == 3 and ext["预约未到数"] == 1
+    r = await client.get(
+        f"{API}/halls/demo/reports",
+        params={"format": "csv", "date": "2026-11-25"},
+        headers=hall.auth("supervisor"),
+    )
+    assert r.status_code == 200, r.text
+    csv_text = r.content.decode("utf-8-sig")
+    assert "appointments：预约数,3" in csv_text and "appointments：预约签到数,1" in csv_text
     r = await client.get(
         f"{API}/halls/demo/appointments/stats",
         params={"from": "2026-11-25", "to": "2026-11-30"},
