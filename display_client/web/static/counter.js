@@ -1,0 +1,475 @@
+// Counter page: staff log in, pick a counter, and drive it with big buttons
+// or one-key shortcuts. All state comes from the server; events only say
+// "something changed", so a reload or a dropped connection loses nothing.
+import { api, ApiError, el, EventStream, login, setStaffToken, staffToken } from "./api.js";
+import { applyStatic, register, t, toggleLang } from "./i18n.js";
+
+register({
+  "zh-CN": {
+    "counter.title": "窗口叫号",
+    "counter.window": "{n} 号窗口",
+    "counter.pick": "请选择您的窗口",
+    "counter.switch": "换窗口",
+    "counter.live": "实时",
+    "counter.offline": "连接中断",
+    "counter.current": "当前号",
+    "counter.none": "暂无",
+    "counter.call_next": "叫号",
+    "counter.recall": "重呼",
+    "counter.start": "开始办理",
+    "counter.finish": "办结",
+    "counter.no_show": "过号",
+    "counter.hold": "挂起",
+    "counter.callback": "回呼",
+    "counter.transfer": "转移",
+    "counter.call_number": "指定叫号",
+    "counter.pause": "暂停",
+    "counter.resume": "恢复",
+    "counter.paused": "本窗口已暂停服务，按“恢复”继续叫号",
+    "counter.target": "目标 {n} 分钟",
+    "counter.recalls": "已重呼 {n} 次",
+    "counter.queue": "等候队列",
+    "counter.queue.count": "（共 {n} 人）",
+    "counter.queue.empty": "暂无等候",
+    "counter.col.pos": "序",
+    "counter.col.number": "号码",
+    "counter.col.service": "业务",
+    "counter.col.waited": "已等",
+    "counter.minutes": "{n} 分",
+    "counter.outcome.title": "选择办结结果（按 1-4）",
+    "outcome.completed": "办结",
+    "outcome.incomplete_papers": "容缺受理",
+    "outcome.informed": "一次性告知",
+    "outcome.proxy": "帮办代办",
+    "counter.cancel": "取消",
+    "counter.ok": "确定",
+    "counter.number.title": "输入要呼叫的号码",
+    "counter.callback.title": "回呼挂起的号码",
+    "counter.transfer.title": "转移到其他业务或窗口（保留排队位置）",
+    "counter.transfer.service": "业务",
+    "counter.transfer.counter": "窗口",
+    "counter.transfer.any": "（不指定）",
+    "counter.today.served": "今日办结",
+    "counter.today.avg": "平均用时",
+    "counter.today.over": "超时",
+    "counter.today.no_show": "过号",
+    "counter.duration": "{m} 分 {s} 秒",
+  },
+  en: {
+    "counter.title": "Counter",
+    "counter.window": "Counter {n}",
+    "counter.pick": "Choose your counter",
+    "counter.switch": "Switch counter",
+    "counter.live": "Live",
+    "counter.offline": "Disconnected",
+    "counter.current": "Current",
+    "counter.none": "None",
+    "counter.call_next": "Call next",
+    "counter.recall": "Recall",
+    "counter.start": "Start",
+    "counter.finish": "Finish",
+    "counter.no_show": "No-show",
+    "counter.hold": "Hold",
+    "counter.callback": "Call back",
+    "counter.transfer": "Transfer",
+    "counter.call_number": "Call number",
+    "counter.pause": "Pause",
+    "counter.resume": "Resume",
+    "counter.paused": "This counter is paused; press Resume to call again",
+    "counter.target": "target {n} min",
+    "counter.recalls": "recalled {n}×",
+    "counter.queue": "Waiting",
+    "counter.queue.count": "({n})",
+    "counter.queue.empty": "Nobody is waiting",
+    "counter.col.pos": "#",
+    "counter.col.number": "Number",
+    "counter.col.service": "Service",
+    "counter.col.waited": "Waited",
+    "counter.minutes": "{n} min",
+    "counter.outcome.title": "Choose the outcome (keys 1-4)",
+    "outcome.completed": "Completed",
+    "outcome.incomplete_papers": "Accepted, papers to follow",
+    "outcome.informed": "Told what to bring",
+    "outcome.proxy": "Handled on their behalf",
+    "counter.cancel": "Cancel",
+    "counter.ok": "OK",
+    "counter.number.title": "Number to call",
+    "counter.callback.title": "Call back a held number",
+    "counter.transfer.title": "Transfer to another service or counter (keeps the place)",
+    "counter.transfer.service": "Service",
+    "counter.transfer.counter": "Counter",
+    "counter.transfer.any": "(any)",
+    "counter.today.served": "Served today",
+    "counter.today.avg": "Average",
+    "counter.today.over": "Over target",
+    "counter.today.no_show": "No-shows",
+    "counter.duration": "{m} min {s} s",
+  },
+});
+
+const $ = (id) => document.getElementById(id);
+const OUTCOMES = ["completed", "incomplete_papers", "informed", "proxy"];
+const KEYS = { n: "call-next", r: "recall", s: "start", f: "finish", x: "no-show", h: "hold", b: "callback", t: "transfer", c: "call", p: "pause" };
+
+const state = {
+  me: null,
+  hall: null,
+  counterId: null,
+  counter: null,
+  fetchedAt: 0,
+  queue: [],
+  services: [],
+  today: null,
+  held: [],
+  stream: null,
+  busy: false,
+};
+window.hallq = { state };
+
+function error(msg) {
+  $("error").textContent = msg || "";
+  $("error").classList.toggle("hidden", !msg);
+}
+
+function view(name) {
+  for (const id of ["login", "pick", "desk"]) $(id).classList.toggle("hidden", id !== name);
+  $("logout").classList.toggle("hidden", name === "login");
+  $("switch").classList.toggle("hidden", name !== "desk");
+}
+
+function token() {
+  return staffToken();
+}
+
+async function call(method, path, body) {
+  try {
+    return await api(method, path, { token: token(), body });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      setStaffToken(null);
+      start();
+    }
+    throw e;
+  }
+}
+
+// ---- start-up: login -> hall -> counter ----
+async function start() {
+  applyStatic();
+  if (!token()) {
+    view("login");
+    $("who").textContent = "";
+    return;
+  }
+  try {
+    state.me = await call("GET", "/api/v1/auth/me");
+  } catch (e) {
+    error(e.message);
+    return;
+  }
+  $("who").textContent = state.me.display_name || state.me.name;
+  const params = new URLSearchParams(location.search);
+  const halls = state.me.halls && state.me.halls.length ? state.me.halls : (await api("GET", "/api/v1/halls")).map((h) => h.code);
+  state.hall = params.get("hall") || sessionStorage.getItem("hallq.counter.hall") || halls[0];
+  const saved = Number(params.get("counter") || sessionStorage.getItem("hallq.counter.id") || 0);
+  if (saved) {
+    await openCounter(saved);
+  } else {
+    await pickCounter();
+  }
+}
+
+async function pickCounter() {
+  view("pick");
+  try {
+    const counters = await call("GET", `/api/v1/halls/${encodeURIComponent(state.hall)}/counters`);
+    $("counters").replaceChildren(
+      ...counters.map((c) =>
+        el("button", { class: "btn", dataset: { counter: c.number }, onclick: () => openCounter(c.id) },
+          t("counter.window", { n: c.number }), el("br"), el("small", {}, c.staff || c.name)),
+      ),
+    );
+  } catch (e) {
+    error(e.message);
+  }
+}
+
+async function openCounter(id) {
+  state.counterId = id;
+  sessionStorage.setItem("hallq.counter.id", String(id));
+  sessionStorage.setItem("hallq.counter.hall", state.hall);
+  state.held = JSON.parse(sessionStorage.getItem(`hallq.held.${id}`) || "[]");
+  view("desk");
+  try {
+    state.services = await api("GET", `/api/v1/halls/${encodeURIComponent(state.hall)}/services`);
+  } catch (e) {
+    error(e.message);
+  }
+  if (state.stream) state.stream.close();
+  state.stream = new EventStream(`/ws/staff?token=${encodeURIComponent(token())}&hall=${encodeURIComponent(state.hall)}`, {
+    onSnapshot: async () => {
+      await refresh();
+      const snap = await api("GET", `/api/v1/halls/${encodeURIComponent(state.hall)}/display`);
+      return snap.seq;
+    },
+    onEvent: onEvent,
+    onStatus: (up) => {
+      $("live").classList.toggle("off", !up);
+      $("live").textContent = t(up ? "counter.live" : "counter.offline");
+      if (up) refresh();
+    },
+  });
+  state.stream.start().catch((e) => error(e.message));
+}
+
+// ---- data ----
+async function refresh() {
+  if (!state.counterId) return;
+  try {
+    const [counter, queue, today] = await Promise.all([
+      call("GET", `/api/v1/counters/${state.counterId}`),
+      call("GET", `/api/v1/halls/${encodeURIComponent(state.hall)}/queue`),
+      call("GET", `/api/v1/counters/${state.counterId}/today`),
+    ]);
+    state.counter = counter;
+    state.fetchedAt = performance.now();
+    state.queue = queue;
+    state.today = today;
+    render();
+  } catch (e) {
+    error(e.message);
+  }
+}
+
+let refreshTimer = null;
+function onEvent(ev) {
+  const d = ev.data || {};
+  const mine = state.counter && d.counter === state.counter.number;
+  if (mine && ev.type === "ticket.held") rememberHeld(d.number, true);
+  if (ev.type === "ticket.called" || ev.type === "ticket.no_show" || ev.type === "ticket.transferred") rememberHeld(d.number, false);
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 120); // a burst of events is one refresh
+}
+
+function rememberHeld(number, add) {
+  if (!number) return;
+  state.held = state.held.filter((n) => n !== number);
+  if (add) state.held.push(number);
+  sessionStorage.setItem(`hallq.held.${state.counterId}`, JSON.stringify(state.held));
+}
+
+// ---- rendering ----
+function fmtDuration(sec) {
+  const m = Math.floor(sec / 60);
+  const s = sec % 60;
+  return `${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+}
+
+function elapsed() {
+  const c = state.counter;
+  if (!c || c.elapsed_seconds === null) return null;
+  // Server elapsed at fetch time plus what passed since: no reliance on the
+  // browser's clock agreeing with the server's.
+  return c.elapsed_seconds + Math.floor((performance.now() - state.fetchedAt) / 1000);
+}
+
+function clockLevel(sec) {
+  const tk = state.counter && state.counter.ticket;
+  if (!tk || !tk.started_at || sec === null) return "none";
+  const target = tk.target_minutes * 60;
+  if (sec > target) return "red";
+  if (sec >= 0.8 * target) return "amber";
+  return "ok";
+}
+
+function renderClock() {
+  const sec = elapsed();
+  const box = $("cur-clock");
+  box.textContent = sec === null ? "--:--" : fmtDuration(sec);
+  box.dataset.level = clockLevel(sec);
+}
+
+function render() {
+  const c = state.counter;
+  if (!c) return;
+  $("where").textContent = `· ${t("counter.window", { n: c.number })}`;
+  const tk = c.ticket;
+  $("cur-number").textContent = tk ? tk.number : t("counter.none");
+  $("cur-service").replaceChildren(
+    ...(tk ? [tk.service_name, " ", tk.channel === "green" ? el("span", { class: "tag-green" }, t("channel.green")) : null] : []),
+  );
+  $("cur-state").textContent = tk ? t(`state.${tk.state}`) + (tk.recall_count ? ` · ${t("counter.recalls", { n: tk.recall_count })}` : "") : "";
+  $("cur-target").textContent = tk ? t("counter.target", { n: tk.target_minutes }) : "";
+  renderClock();
+  const paused = c.state === "paused";
+  $("paused").classList.toggle("hidden", !paused);
+  $("pause-label").textContent = t(paused ? "counter.resume" : "counter.pause");
+  const enabled = {
+    "call-next": !tk && !paused,
+    recall: tk && tk.state === "called",
+    start: tk && tk.state === "called",
+    finish: tk && tk.state === "serving",
+    "no-show": tk && tk.state === "called",
+    hold: tk && (tk.state === "called" || tk.state === "serving"),
+    callback: !tk && !paused,
+    transfer: !!tk,
+    call: !tk && !paused,
+    pause: true,
+  };
+  for (const b of document.querySelectorAll("[data-action]")) b.disabled = !enabled[b.dataset.action] || state.busy;
+
+  $("queue-count").textContent = t("counter.queue.count", { n: state.queue.length });
+  $("queue").replaceChildren(
+    ...(state.queue.length
+      ? state.queue.map((q) =>
+          el("tr", { class: q.channel === "green" ? "green" : "", dataset: { number: q.number } },
+            el("td", {}, q.position),
+            el("td", { class: "num" }, q.number, " ", q.channel === "green" ? el("span", { class: "tag-green" }, t("channel.green")) : null),
+            el("td", {}, q.service_name),
+            el("td", {}, t("counter.minutes", { n: q.waited_minutes }))),
+        )
+      : [el("tr", {}, el("td", { colspan: 4 }, t("counter.queue.empty")))]),
+  );
+  const d = state.today;
+  if (d) {
+    const avg = d.average_service_seconds;
+    $("today").replaceChildren(
+      el("span", {}, t("counter.today.served"), " ", el("b", { id: "today-served" }, d.served)),
+      el("span", {}, t("counter.today.avg"), " ", el("b", { id: "today-avg" }, avg === null ? "—" : t("counter.duration", { m: Math.floor(avg / 60), s: avg % 60 }))),
+      el("span", {}, t("counter.today.over"), " ", el("b", {}, d.over_target)),
+      el("span", {}, t("counter.today.no_show"), " ", el("b", {}, d.no_show)),
+    );
+  }
+}
+
+// ---- actions ----
+async function act(action, body) {
+  if (state.busy) return;
+  state.busy = true;
+  error("");
+  render();
+  try {
+    const res = await call("POST", `/api/v1/counters/${state.counterId}/${action}`, body);
+    state.counter = res.counter;
+    state.fetchedAt = performance.now();
+    closeDialog();
+  } catch (e) {
+    error(e.message);
+  } finally {
+    state.busy = false;
+    await refresh();
+  }
+}
+
+function closeDialog() {
+  $("dialog").classList.add("hidden");
+  $("dialog").replaceChildren();
+  state.dialog = null;
+}
+
+function dialog(name, ...children) {
+  state.dialog = name;
+  const box = $("dialog");
+  box.replaceChildren(...children);
+  box.classList.remove("hidden");
+  const first = box.querySelector("input, select");
+  if (first) first.focus();
+}
+
+function numberDialog(titleKey, suggestions) {
+  const input = el("input", { id: "dialog-number", maxlength: 8, placeholder: "A012", autocomplete: "off" });
+  const go = () => act("call", { number: input.value.trim().toUpperCase() });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") go();
+  });
+  dialog(titleKey,
+    el("h3", {}, t(titleKey)),
+    el("div", { class: "row" }, input,
+      el("button", { class: "btn", onclick: go }, t("counter.ok")),
+      el("button", { class: "btn secondary", onclick: closeDialog }, t("counter.cancel"))),
+    suggestions.length ? el("div", { class: "row" }, ...suggestions.map((n) => el("button", { class: "btn secondary", onclick: () => act("call", { number: n }) }, n))) : null);
+}
+
+function press(action) {
+  const b = document.querySelector(`[data-action="${action}"]`);
+  if (!b || b.disabled) return;
+  if (action === "finish") {
+    dialog("finish",
+      el("h3", {}, t("counter.outcome.title")),
+      el("div", { class: "row" },
+        ...OUTCOMES.map((o, i) => el("button", { class: "btn", dataset: { outcome: o }, onclick: () => act("finish", { outcome: o }) }, `${i + 1} ${t(`outcome.${o}`)}`)),
+        el("button", { class: "btn secondary", onclick: closeDialog }, t("counter.cancel"))));
+    return;
+  }
+  if (action === "call") return numberDialog("counter.number.title", state.queue.slice(0, 6).map((q) => q.number));
+  if (action === "callback") return numberDialog("counter.callback.title", state.held);
+  if (action === "transfer") {
+    const svc = el("select", { id: "transfer-service" }, el("option", { value: "" }, t("counter.transfer.any")),
+      ...state.services.map((s) => el("option", { value: s.code }, s.name_zh)));
+    const ctr = el("input", { id: "transfer-counter", type: "number", min: 1, max: 999 });
+    const go = () => {
+      const body = {};
+      if (svc.value) body.service = svc.value;
+      if (ctr.value) body.counter = Number(ctr.value);
+      act("transfer", body);
+    };
+    dialog("transfer",
+      el("h3", {}, t("counter.transfer.title")),
+      el("div", { class: "row" }, t("counter.transfer.service"), svc, t("counter.transfer.counter"), ctr,
+        el("button", { class: "btn", onclick: go }, t("counter.ok")),
+        el("button", { class: "btn secondary", onclick: closeDialog }, t("counter.cancel"))));
+    return;
+  }
+  if (action === "pause") return act(state.counter && state.counter.state === "paused" ? "resume" : "pause");
+  act(action);
+}
+
+for (const b of document.querySelectorAll("[data-action]")) b.addEventListener("click", () => press(b.dataset.action));
+
+document.addEventListener("keydown", (e) => {
+  if ($("desk").classList.contains("hidden") || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "Escape") return closeDialog();
+  const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+  if (typing) return;
+  if (state.dialog === "finish" && /^[1-4]$/.test(e.key)) {
+    e.preventDefault();
+    act("finish", { outcome: OUTCOMES[Number(e.key) - 1] });
+    return;
+  }
+  const action = KEYS[e.key.toLowerCase()];
+  if (action) {
+    e.preventDefault();
+    press(action);
+  }
+});
+
+$("login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  error("");
+  try {
+    await login($("username").value, $("password").value);
+    await start();
+  } catch (err) {
+    error(err.message);
+  }
+});
+$("logout").addEventListener("click", () => {
+  setStaffToken(null);
+  sessionStorage.removeItem("hallq.counter.id");
+  if (state.stream) state.stream.close();
+  state.counterId = null;
+  start();
+});
+$("switch").addEventListener("click", () => {
+  sessionStorage.removeItem("hallq.counter.id");
+  if (state.stream) state.stream.close();
+  state.counterId = null;
+  pickCounter();
+});
+$("lang").addEventListener("click", toggleLang);
+document.addEventListener("hallq:lang", () => {
+  applyStatic();
+  render();
+});
+setInterval(renderClock, 1000);
+start();
