@@ -25,12 +25,13 @@ DEFAULT_HORIZON_DAYS = 7
 CHECK_IN_EARLY_MINUTES = 30
 CHECK_IN_LATE_MINUTES = 15
 
-# Booking codes: "YY" (what the kiosk scanner recognises as ours) and 8
-# characters without 0/O, 1/I/L, 2/Z, 5/S, 8/B, so a code read out over the
-# phone or typed by an elderly resident is not mistaken. 25**8 codes: guessing
-# one is hopeless at the lookup rate limit.
+# Booking codes: "YY" (what the kiosk scanner recognises as ours) and 8 digits.
+# Digits because the kiosk's check-in keypad and a phone keypad have them and an
+# elderly resident reads them out without confusing O/0 or I/1; the prefix may
+# be left off when typing. 10**8 codes against the public look-up rate limit
+# (and only masked data behind a code) make guessing unrewarding.
 CODE_PREFIX = "YY"
-CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+CODE_ALPHABET = "0123456789"
 CODE_LENGTH = 8
 
 

@@ -117,7 +117,7 @@ async def test_booking_stores_only_masked_and_hashed_personal_data(
     assert r.status_code == 200 and r.json()["state_label"] == "已预约"
     r = await client.get(f"{API}/appointments/{data['code'][2:]}")  # prefix left off
     assert r.status_code == 200
-    r = await client.get(f"{API}/appointments/YY33333333")
+    r = await client.get(f"{API}/appointments/YY00000000")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = await client.post(
         f"{API}/halls/demo/appointments/find", json={"name": "张 三丰", "phone": "13812345678"}

@@ -104,15 +104,18 @@ def test_personal_data_masking_and_normalising() -> None:
 
 
 def test_codes() -> None:
-    assert core.normalise_code("yy ac3d-9fgh") == "YYAC3D9FGH"
-    assert core.normalise_code("ac3d9fgh") == "YYAC3D9FGH"  # prefix left off
-    assert core.normalise_code("YYAC3D9F") == "YYYYAC3D9F"  # 8 characters are always the body
-    assert core.valid_code("YYAC3D9FGH")
-    assert not core.valid_code("YYAC3D9FG0")  # 0 is not in the alphabet
-    assert not core.valid_code("XXAC3D9FGH")
-    assert not core.valid_code("YYAC3D9FG")
-    assert set(core.CODE_ALPHABET).isdisjoint("01OIL2Z5S8B")
+    assert core.normalise_code("yy 1234-5678") == "YY12345678"
+    assert core.normalise_code("12345678") == "YY12345678"  # prefix left off on the keypad
+    assert core.normalise_code("YY123456") == "YYYY123456"  # 8 characters are always the body
+    assert core.valid_code("YY12345678")
+    assert not core.valid_code("YY1234567A")
+    assert not core.valid_code("XX12345678")
+    assert not core.valid_code("YY1234567")
     assert len(core.CODE_PREFIX) + core.CODE_LENGTH <= 16
+    # What the kiosk scanner classifies as an appointment code.
+    from kiosk_server.devices.scanner import ScanKind, classify
+
+    assert classify("YY12345678").kind is ScanKind.APPOINTMENT
 
 
 def test_spans_of_a_makeup_day_for_a_hall_open_on_saturdays_are_its_own() -> None:
