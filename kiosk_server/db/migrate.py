@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATION_LOCK = 0x68616C6C71  # "hallq": advisory lock key for migrations
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -27,6 +28,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
         command.upgrade(alembic_config(conn), revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several workers start at once: one migrates, the others wait and
+            # then find nothing to do (released at commit).
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         await conn.run_sync(_run)
 
 

@@ -36,6 +36,7 @@ CHANNEL = "hallq:events"
 # Events waiting to be published; past this (Redis away for long) the oldest
 # news is dropped: it is in the database and the screens will resync.
 PUBLISH_BACKLOG = 10_000
+START_WAIT_SECONDS = 2.0
 
 
 def split_channel(url: str) -> tuple[str, str]:
@@ -91,6 +92,10 @@ class RedisBus(LocalFanout):
             asyncio.create_task(self._listen(), name="redis-bus-listen"),
             asyncio.create_task(self._publisher(), name="redis-bus-publish"),
         ]
+        # Give the subscription a moment so the first screens are not told to
+        # resync at once; without Redis we start anyway (HTTP must serve).
+        if not await self.wait_connected(START_WAIT_SECONDS):
+            log.warning("redis not reachable at start-up; serving, will keep trying")
 
     async def wait_connected(self, timeout: float) -> bool:
         """For start-up checks and tests: True once the subscription is live."""
