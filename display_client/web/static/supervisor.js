@@ -189,7 +189,8 @@ function renderCharts() {
     yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
     series: [
       { name: t("chart.sat1"), type: "line", data: r.by_day.map((d) => d.ratings.satisfaction),
-        markLine: { silent: true, symbol: "none", data: [{ yAxis: 0.95 }], lineStyle: { color: "#b91c1c" } } },
+        markLine: { silent: true, symbol: "none", data: [{ yAxis: 0.95 }], lineStyle: { color: "#b91c1c" },
+          label: { position: "insideEndTop", formatter: "95%" } } },
       { name: t("chart.sat2"), type: "line", data: r.by_day.map((d) => d.ratings.strict_satisfaction) },
     ],
   }, true);
