@@ -135,6 +135,10 @@ PAGE_PREFIXES = (
 )
 
 
+# What a user whose password was set by an admin may do before changing it.
+PASSWORD_CHANGE_ROUTES = frozenset({"GET /api/v1/auth/me", "POST /api/v1/auth/password"})
+
+
 def route_key(route: APIRoute, method: str) -> str:
     return f"{method} {route.path_format}"
 
@@ -157,6 +161,11 @@ def check(rule: Access | None, who: Principal | None, key: str) -> None:
         return
     if who is None:
         raise Unauthorized("log in first: send 'Authorization: Bearer <token>'")
+    if who.must_change_password and key not in PASSWORD_CHANGE_ROUTES:
+        raise Forbidden(
+            "set a new password first (请先修改密码): POST /api/v1/auth/password",
+            details={"reason": "must_change_password"},
+        )
     if who.kind == "device":
         if who.device_kind not in rule.devices:
             raise Forbidden(

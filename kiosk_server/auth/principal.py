@@ -35,6 +35,8 @@ class Principal:
     hall_ids: frozenset[int] | None = None  # None: every hall
     device_kind: DeviceKind | None = None
     device_counter_id: int | None = None
+    # A password set or reset by an admin: only /auth/me and /auth/password until changed.
+    must_change_password: bool = False
 
     @property
     def actor(self) -> str:

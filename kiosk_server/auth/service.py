@@ -113,6 +113,7 @@ async def principal_from_token(ctx: AppContext, token: str) -> Principal:
             name=user.username,
             role=Role(user.role),
             hall_ids=await user_halls(s, user),
+            must_change_password=user.must_change_password,
         )
 
 

@@ -432,6 +432,20 @@ async def import_catalog(
             raise Conflict(
                 f"prefix {sv.prefix} is used by {sv.code!r}, which the file does not change"
             )
+    # The running day: an item people hold tickets for keeps its letter and stays
+    # enabled. Checked for every item before anything changes (all or nothing).
+    for item in doc.services:
+        cur = existing.get(item.code)
+        if cur is None or (cur.prefix == item.prefix and (item.enabled or not cur.enabled)):
+            continue
+        n = await _waiting_for(uow, ctx, hall, cur)
+        if n:
+            what = "change its prefix" if cur.prefix != item.prefix else "disable it"
+            raise Conflict(
+                f"{n} people hold tickets for {cur.name_zh} ({cur.code}) today; "
+                f"the file would {what}, so nothing was imported",
+                details={"field": "services", "service": cur.code, "waiting": n},
+            )
     order = await repo.max_sort_order(s, hall.id)
     # Free the prefixes first so that swapping two letters does not trip the unique index.
     for item in doc.services:

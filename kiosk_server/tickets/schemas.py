@@ -34,6 +34,10 @@ class TicketOut(BaseModel):
     status_url: str
     counter: int | None = None
     counter_name: str | None = None
+    served_by: str | None = Field(
+        default=None,
+        description="display name of the staff member who served it (staff views; kept after deactivation)",
+    )
     called_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

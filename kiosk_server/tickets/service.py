@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk_server.audit.service import record
+from kiosk_server.auth.models import User
 from kiosk_server.auth.principal import DeviceKind, Principal, Role
 from kiosk_server.context import AppContext
 from kiosk_server.core.idnumber import InvalidIdNumber, age_band, keyed_hash, parse_id_number
@@ -294,7 +295,12 @@ async def get_ticket(ctx: AppContext, uow: UnitOfWork, who: Principal, ticket_id
     number = None
     if ticket.counter_id:
         number = (await halls_repo.get_counter(s, ticket.counter_id)).number
-    return ticket_out(ctx, ticket, service, queue=queue, counter_number=number)
+    out = ticket_out(ctx, ticket, service, queue=queue, counter_number=number)
+    if ticket.served_by_id is not None:
+        # Accounts are deactivated, never deleted: the name stays on the record.
+        user = await s.get(User, ticket.served_by_id)
+        out.served_by = (user.display_name or user.username) if user else None
+    return out
 
 
 async def cancel(ctx: AppContext, uow: UnitOfWork, who: Principal, ticket_id: int) -> TicketOut:
