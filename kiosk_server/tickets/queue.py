@@ -88,8 +88,8 @@ async def service_times(
             typical[code_of[service_id]] = value
     # Without history, assume a transaction takes 60 % of its target.
     fallback = {s.code: max(1.0, 0.6 * s.target_minutes) for s in services}
-    samples = {code_of[k]: tuple(v) for k, v in history.items() if k in code_of}
-    times = ServiceTimes(typical=typical, fallback=fallback, samples=samples)
+    by_code = {code_of[k]: tuple(v) for k, v in history.items() if k in code_of}
+    times = ServiceTimes(typical=typical, fallback=fallback, samples=by_code)
     ctx.extras[cache_key] = (now, times)
     return times
 
