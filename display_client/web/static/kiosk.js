@@ -250,7 +250,8 @@ async function take(extra = {}) {
   if (btn.disabled) return; // a double tap: the first tap is already on its way
   btn.disabled = true;
   error("");
-  const body = { ...extra };
+  // With an appointment the booking decides the item; the field is required, so a placeholder.
+  const body = { service: "appointment", ...extra };
   if (!extra.appointment_code) {
     body.service = state.selected.code;
     if (state.green) body.channel = "green";

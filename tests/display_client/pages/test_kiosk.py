@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from kiosk_server.clock import FixedClock
 from tests.browser_conftest import PageFactory, save_screenshot
 from tests.display_client.pages.conftest import Site
 from tests.factories import ID_ELDERLY_1949
@@ -107,3 +108,53 @@ async def test_elderly_scan_then_two_taps_gives_a_green_ticket(
     qr = await page.evaluate("document.querySelector('#t-qr').naturalWidth")
     assert qr > 0
     await save_screenshot(page, "kiosk-ticket")
+
+
+async def test_english_idle_reset_checkin_and_closed_hours(
+    page_factory: PageFactory, site: Site, clock: FixedClock
+) -> None:
+    page = await page_factory(**KIOSK)
+    await page.clock.install()
+    await page.goto(site.url(f"/kiosk/demo?device_token={site.kit.tokens['kiosk']}"))
+    await page.wait_for_selector(".k-service")
+
+    # English switch: every string from the English catalogue, item names in both.
+    await page.click("#lang")
+    await page.wait_for_function("document.documentElement.lang === 'en'")
+    assert await page.inner_text(".k-prompt") == "Please choose a service"
+    enrol = await page.inner_text("[data-service=enrol]")
+    assert "城乡居民参保登记" in enrol and "enrol" in enrol.lower()
+    assert "Elderly" in await page.inner_text("#green")
+    await save_screenshot(page, "kiosk-start-en")
+    await page.click("#lang")
+    await page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+
+    # A ticket, then 15 s without a touch: back to the start for the next person.
+    await page.click("[data-service=payment]")
+    await page.click("#take")
+    await page.wait_for_selector("#screen-ticket:not(.hidden)")
+    await page.clock.fast_forward(14_000)
+    assert await page.is_visible("#screen-ticket")
+    await page.clock.fast_forward(2_000)
+    await page.wait_for_selector("#screen-start:not(.hidden)")
+
+    # Appointment check-in: a scanned code goes to the server, whose message is shown.
+    await page.click("#checkin")
+    for key in "123456":
+        await page.click(f"#keypad [data-key='{key}']")
+    assert await page.inner_text("#code") == "123456"
+    await page.keyboard.type("YY20261125\n", delay=5)
+    await page.wait_for_selector("#error:not(.hidden)")
+    message = await page.inner_text("#error")
+    assert "预约码不存在" in message  # the appointments package's own words
+    assert await page.inner_text("#code") == "YY20261125"
+    await save_screenshot(page, "kiosk-checkin")
+
+    # Evening: the hall is closed; the kiosk says when it opens and offers no items.
+    clock.advance(hours=10)
+    await page.reload()
+    await page.wait_for_selector("#screen-closed:not(.hidden)")
+    assert await page.is_hidden("#services")
+    when = await page.inner_text("#opens-at")
+    assert "26" in when and "08:30" in when
+    await save_screenshot(page, "kiosk-closed")
