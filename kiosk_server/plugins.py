@@ -25,6 +25,7 @@ PLUGINS: list[str] = [
     "kiosk_server.audit.plugin",
     "kiosk_server.notices.plugin",
     "kiosk_server.admin.plugin",
+    "kiosk_server.sites.plugin",
 ]
 
 

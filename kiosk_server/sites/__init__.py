@@ -1,0 +1,1 @@
+"""Multi-site deployments: township halls and village points side by side."""

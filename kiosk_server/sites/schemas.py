@@ -1,0 +1,68 @@
+"""Roll-up and site set-up payloads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
+
+
+class SiteFigures(BaseModel):
+    """One site's figures for the period, or the total over all sites shown."""
+
+    code: str
+    name: str
+    kind: str  # township | village | total
+    counters: int
+    issued: int
+    served: int
+    no_show: int
+    waiting_now: int
+    wait_avg_minutes: float | None
+    wait_p50_minutes: float | None
+    wait_p90_minutes: float | None
+    instant_served: int
+    instant_service_avg_minutes: float | None
+    instant_over_10min_share: float | None = Field(
+        description="share of instant transactions that took longer than their target "
+        "(10 minutes by default)"
+    )
+    instant_meets_standard: bool | None
+    ratings: int
+    rating_rate: float | None
+    satisfaction: float | None = Field(description="非常满意+满意+基本满意 over all ratings")
+    satisfaction_meets_standard: bool | None
+    bad_ratings: int
+    open_proxy_cases: int
+    overdue_proxy_cases: int
+
+
+class Rollup(BaseModel):
+    start: date
+    end: date
+    sites: list[SiteFigures]
+    total: SiteFigures
+
+
+class SiteCreate(BaseModel):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["township", "village"] = "village"
+    counters: int | None = Field(
+        default=None, ge=1, le=30, description="default: 1 for a village point, 4 for a hall"
+    )
+    has_kiosk: bool | None = Field(
+        default=None, description="default: no kiosk at a village point (staff issue tickets)"
+    )
+
+
+class SiteOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    counters: int
+    has_kiosk: bool
+    services: list[str]
