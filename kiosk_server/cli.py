@@ -234,6 +234,50 @@ def cmd_device(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _hall_create(settings: Settings, args: argparse.Namespace) -> str:
+    from kiosk_server.db.engine import Database
+    from kiosk_server.db.migrate import upgrade
+    from kiosk_server.db.uow import unit_of_work
+    from kiosk_server.sites.service import add_site, site_out
+
+    db = Database(settings)
+    try:
+        await upgrade(db.engine)
+        async with unit_of_work(db) as uow:
+            hall = await add_site(
+                uow.session,
+                args.code,
+                args.name,
+                args.kind,
+                args.counters,
+                False if args.no_kiosk else None,
+            )
+            out = await site_out(uow.session, hall)
+        return (
+            f"{out.kind} {out.code} ({out.name}) created: {out.counters} counter(s), "
+            f"{'a kiosk' if out.has_kiosk else 'no kiosk'}, items: {', '.join(out.services)}"
+        )
+    finally:
+        await db.dispose()
+
+
+def cmd_hall(args: argparse.Namespace) -> int:
+    import re
+
+    from kiosk_server.errors import DomainError
+    from kiosk_server.sites.schemas import CODE_PATTERN
+
+    if not re.match(CODE_PATTERN, args.code):
+        print("error: --code must be 2-40 lower-case letters, digits or '-'", file=sys.stderr)
+        return 2
+    try:
+        print(asyncio.run(_hall_create(_settings(args), args)))
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hallq", description="Queue system for medical-insurance service halls"
@@ -283,6 +327,19 @@ def build_parser() -> argparse.ArgumentParser:
     uc.add_argument("--hall", action="append", help="hall code (repeatable)")
     uc.add_argument("--all-halls", action="store_true")
     uc.set_defaults(fn=cmd_user)
+
+    sp = sub.add_parser("hall", help="sites: township halls and village points")
+    hsub = sp.add_subparsers(dest="hall_command", required=True)
+    hc = hsub.add_parser(
+        "create", help="add a hall with its default catalogue (village: 6 items, 1 desk)"
+    )
+    data_dir(hc)
+    hc.add_argument("--code", required=True, help="short code used in URLs, e.g. dongcun")
+    hc.add_argument("--name", required=True, help="name shown on screens and tickets")
+    hc.add_argument("--kind", choices=["township", "village"], default="township")
+    hc.add_argument("--counters", type=int, help="default: 1 for a village, 4 for a township")
+    hc.add_argument("--no-kiosk", action="store_true", help="staff issue tickets at the desk")
+    hc.set_defaults(fn=cmd_hall)
 
     sp = sub.add_parser("device-token", help="device tokens")
     dsub = sp.add_subparsers(dest="device_command", required=True)
