@@ -777,7 +777,10 @@ function wire() {
   $("#lang").addEventListener("click", () => toggleLang());
   document.addEventListener("hallq:lang", () => {
     applyStatic();
-    if (state.me && !$("#console").classList.contains("hidden")) selectTab(state.tab);
+    if (!state.me || $("#console").classList.contains("hidden")) return;
+    // The hall form may hold unsaved edits: relabel it instead of reloading it.
+    if (state.tab === "hall") $$("#weekly-hours tr").forEach((row, i) => (row.firstChild.textContent = t(`day.${WEEKDAYS[i]}`)));
+    else selectTab(state.tab);
   });
   $("#logout").addEventListener("click", () => {
     setStaffToken(null);
