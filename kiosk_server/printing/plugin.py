@@ -46,7 +46,11 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         await runtime(c).stop(c)
 
     async def poll_printer(c: AppContext) -> None:
-        await runtime(c).poll_status(c)
+        rt = runtime(c)
+        if rt.mode == "local":
+            await rt.poll_status(c)
+        elif rt.mode == "agent":
+            await rt.sweep_agents(c)
 
     ctx.extras.setdefault("on_start", []).append(on_start)
     ctx.extras.setdefault("on_stop", []).append(on_stop)

@@ -342,13 +342,17 @@ class PrintRuntime:
                 log.info("agent %s dropped while sending job %s", conn.device_id, job_id)
         return False
 
-    async def send_backlog(self, ctx: AppContext, conn: AgentConn) -> int:
+    async def send_backlog(
+        self, ctx: AppContext, conn: AgentConn, states: tuple[str, ...] = repo.OPEN_STATES
+    ) -> int:
         """On (re)connect: every open job of the hall, oldest first; stale ones expire."""
         oldest = ctx.clock.now() - timedelta(minutes=ctx.settings.print_agent_max_age_minutes)
         expired: list[Outcome] = []
         async with unit_of_work(ctx.db) as uow:
             ids = []
             for job in await repo.open_jobs(uow.session, "agent", conn.hall_id):
+                if job.state not in states:
+                    continue
                 if job.created_at < oldest:
                     expired.append(
                         finish_job(
@@ -371,6 +375,19 @@ class PrintRuntime:
             if msg is not None:
                 await conn.send(msg)
                 sent += 1
+        return sent
+
+    async def sweep_agents(self, ctx: AppContext) -> int:
+        """Push jobs still ``queued`` to this process's agents.
+
+        With several server processes, a ticket may be issued by one that has
+        no agent connection; the process holding the agent picks it up here.
+        """
+        sent = 0
+        for conns in list(self.agents.values()):
+            if conns:
+                with contextlib.suppress(Exception):  # the agent may just have left
+                    sent += await self.send_backlog(ctx, conns[-1], ("queued",))
         return sent
 
     async def on_ack(self, ctx: AppContext, conn: AgentConn, msg: dict[str, Any]) -> None:

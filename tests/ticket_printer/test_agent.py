@@ -258,3 +258,35 @@ async def test_cli_process_prints_and_stops_on_sigterm(setup: Setup) -> None:
         _, err = await asyncio.to_thread(proc.communicate, timeout=10)
     assert proc.returncode == 0, err
     assert "printing on tcp://" in err
+
+
+async def test_a_job_another_server_process_queued_reaches_the_agent(setup: Setup) -> None:
+    """Scale-out: the process holding the agent sweeps jobs it did not create itself."""
+    from kiosk_server.printing import service
+    from kiosk_server.tickets import repository as tickets_repo
+
+    rt = runtime(setup.ctx)
+    async with running(setup.agent()):
+        t = await setup.issue()
+        await asyncio.to_thread(setup.emu.wait_for_tickets, 1)
+        # A job row written by "another process": queued, never dispatched here.
+        async with unit_of_work(setup.ctx.db) as uow:
+            ticket = await tickets_repo.by_id(uow.session, t["id"])
+            assert ticket is not None
+            (first,) = await setup.jobs(t["id"])
+            view = {**(await _job_view(setup, first["id"]))}
+            service.new_job(setup.ctx, uow, ticket, view, "agent", "other-process", reprint=True)
+        assert await rt.sweep_agents(setup.ctx) == 1
+        assert await rt.sweep_agents(setup.ctx) == 0  # sent once, not again
+        await asyncio.to_thread(setup.emu.wait_for_tickets, 2)
+        job = await setup.job_state(t["id"], "printed")
+        assert job["reprint"] is True
+
+
+async def _job_view(setup: Setup, job_id: int) -> dict[str, Any]:
+    from kiosk_server.printing import repository as repo
+
+    async with unit_of_work(setup.ctx.db, write=False) as uow:
+        job = await repo.job(uow.session, job_id)
+        assert job is not None
+        return dict(job.view)
