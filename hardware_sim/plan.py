@@ -113,8 +113,7 @@ def make_plan(
         late = [
             h
             for h in hours
-            if (figures[h][0] is not None and figures[h][0] > target_p90)
-            or (figures[h][1] is not None and figures[h][1] > green_target)
+            if (figures[h][0] or 0.0) > target_p90 or (figures[h][1] or 0.0) > green_target
         ]
         if not late:
             met = True
