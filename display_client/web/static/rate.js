@@ -53,7 +53,20 @@ register({
   },
 });
 
-const FACES = { 5: "😄", 4: "🙂", 3: "😐", 2: "🙁", 1: "😠" };
+// Drawn faces, not emoji: tablets in halls often have no colour emoji font.
+function face(score) {
+  const curve = { 5: 16, 4: 9, 3: 0, 2: -9, 1: -16 }[score];
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 100 100");
+  svg.setAttribute("class", "face");
+  svg.setAttribute("aria-hidden", "true");
+  svg.innerHTML =
+    '<circle cx="50" cy="50" r="44" fill="none" stroke="currentColor" stroke-width="7"/>' +
+    '<circle cx="34" cy="40" r="6" fill="currentColor"/><circle cx="66" cy="40" r="6" fill="currentColor"/>' +
+    `<path d="M28 ${68 - curve / 2} Q50 ${68 + curve} 72 ${68 - curve / 2}" fill="none" stroke="currentColor" stroke-width="7" stroke-linecap="round"/>`;
+  return svg;
+}
 const REASONS = ["wait", "slow", "attitude", "materials", "unsolved", "other"];
 const ASK_MS = 60000;
 const THANKS_MS = 4000;
@@ -92,7 +105,7 @@ function renderChoices() {
   $("scores").replaceChildren(
     ...[5, 4, 3, 2, 1].map((s) =>
       el("button", { class: "p-score", dataset: { score: s }, onclick: () => choose(s) },
-        el("span", { class: "face", "aria-hidden": "true" }, FACES[s]), t(`rate.${s}`)),
+        face(s), t(`rate.${s}`)),
     ),
   );
   $("reasons").replaceChildren(
