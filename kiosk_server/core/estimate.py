@@ -59,7 +59,7 @@ class ServiceTimes:
         """Expected minutes left of a transaction of ``service`` ``elapsed`` minutes in:
         E[T - elapsed | T > elapsed] over the item's history when enough of it
         ran that long, else a rule of thumb."""
-        tail = self._tails.get(service)
+        tail = self._tail(service)
         if tail is not None:
             ordered, suffix = tail
             i = bisect.bisect_right(ordered, elapsed)
@@ -69,19 +69,23 @@ class ServiceTimes:
         return residual_minutes(self.minutes(service), elapsed)
 
     @cached_property
-    def _tails(self) -> dict[str, tuple[list[float], list[float]]]:
-        """Per item: samples without outliers, sorted, and their suffix sums
-        (so each residual is a binary search, not a pass over the history)."""
-        out: dict[str, tuple[list[float], list[float]]] = {}
-        for service, samples in self.samples.items():
+    def _tails(self) -> dict[str, tuple[list[float], list[float]] | None]:
+        return {}
+
+    def _tail(self, service: str) -> tuple[list[float], list[float]] | None:
+        """The item's samples without outliers, sorted, with suffix sums (so each
+        residual is a binary search), built once per item on first use."""
+        if service not in self._tails:
+            samples = self.samples.get(service)
             if not samples:
-                continue
-            ordered = sorted(_without_outliers(samples))
-            suffix = [0.0] * (len(ordered) + 1)
-            for i in range(len(ordered) - 1, -1, -1):
-                suffix[i] = suffix[i + 1] + ordered[i]
-            out[service] = (ordered, suffix)
-        return out
+                self._tails[service] = None
+            else:
+                ordered = sorted(_without_outliers(samples))
+                suffix = [0.0] * (len(ordered) + 1)
+                for i in range(len(ordered) - 1, -1, -1):
+                    suffix[i] = suffix[i + 1] + ordered[i]
+                self._tails[service] = (ordered, suffix)
+        return self._tails[service]
 
 
 def robust_typical(samples: Sequence[float], min_samples: int = 5) -> float | None:
