@@ -28,6 +28,7 @@ DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 async def shot(page: Any, name: str) -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
+    await page.evaluate("window.scrollTo(0, 0)")
     await page.screenshot(path=str(DOCS / f"admin-{name}.png"))
 
 
