@@ -33,7 +33,9 @@ def install(app: FastAPI, ctx: AppContext) -> None:
             # learns within print_wait_seconds whether the paper came out.
             outcome = await rt.run(ctx, job_id, wait=ctx.settings.print_wait_seconds)
             out.printed = outcome.printed
-            out.print_error = outcome.reason
+            # Residents read this on the kiosk: the Chinese half of "中文 / English";
+            # the job keeps the whole reason for staff.
+            out.print_error = outcome.reason.split(" / ", 1)[0] if outcome.reason else None
 
         uow.after_commit(_print)
 
