@@ -11,7 +11,7 @@ import pytest
 from kiosk_server.app import create_app
 from kiosk_server.clock import FixedClock
 from kiosk_server.settings import Settings
-from tests.factories import HallKit, act, issue, login_all, make_hall
+from tests.factories import HallKit, act, issue, login, login_all, make_hall
 
 pytestmark = pytest.mark.asyncio
 
@@ -130,6 +130,11 @@ async def test_auth_errors(client: httpx.AsyncClient, hall: HallKit, clock: Fixe
     clock.advance(hours=13)
     r = await client.get("/api/v1/auth/me", headers=hall.auth("staff"))
     assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
+    # Logging in again works on the app's clock, even days ahead of the wall clock.
+    clock.advance(days=3)
+    fresh = await login(client, hall, "demo-staff", "staff")
+    r = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {fresh}"})
+    assert r.status_code == 200
 
 
 async def test_tokens_of_one_hall_do_not_work_in_another(
