@@ -59,18 +59,24 @@ async def _run(screens: int, calls: int) -> dict[str, Any]:
             latencies: list[float] = []
             for _ in range(calls):
                 began = time.perf_counter()
-                if counter_id:
-                    await client.post(f"/api/v1/counters/{counter_id}/finish", headers=staff)
                 r = await client.post(f"/api/v1/counters/{counter_id}/call-next", headers=staff)
-                r.raise_for_status()
+                if r.status_code != 200:
+                    raise RuntimeError(f"call-next: {r.status_code} {r.text}")
                 number = str(r.json()["ticket"]["number"])
                 deadline = time.perf_counter() + 10
                 while len(received.get(number, [])) < screens and time.perf_counter() < deadline:
                     await asyncio.sleep(0.002)
                 got = received.get(number, [])
                 latencies.extend(t - began for t in got)
-                # Start so the next round can finish it.
+                # Serve it out so the counter is free for the next call.
                 await client.post(f"/api/v1/counters/{counter_id}/start", headers=staff)
+                r = await client.post(
+                    f"/api/v1/counters/{counter_id}/finish",
+                    json={"outcome": "completed"},
+                    headers=staff,
+                )
+                if r.status_code != 200:
+                    raise RuntimeError(f"finish: {r.status_code} {r.text}")
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.call_latency")
     p.add_argument("--screens", type=int, default=200)
     p.add_argument("--calls", type=int, default=40)
-    args = p.parse_args(argv or [])
+    args = p.parse_args(argv)
     row = asyncio.run(_run(args.screens, args.calls))
     print_table("Call -> hall screen (ticket.called on every screen)", [row])
     write_result("call_latency", {"target": {"p99_ms": 50}, "rows": [row], "machine": machine()})

@@ -24,6 +24,7 @@ SERVICES = ["enrol", "record_query", "payment", "chronic_disease", "reimbursemen
 async def _round(server: DemoServer, clients: int, tickets: int) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {server.tokens['kiosk']}"}
     latencies: list[float] = []
+    errors: list[str] = []
     counter = iter(range(tickets))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
@@ -33,9 +34,11 @@ async def _round(server: DemoServer, clients: int, tickets: int) -> dict[str, An
                 body = {"service": SERVICES[i % len(SERVICES)]}
                 began = time.perf_counter()
                 r = await client.post("/api/v1/halls/demo/tickets", json=body, headers=headers)
-                latencies.append(time.perf_counter() - began)
-                if r.status_code not in (200, 201):
-                    raise RuntimeError(f"issue failed: {r.status_code} {r.text}")
+                if r.status_code in (200, 201):
+                    latencies.append(time.perf_counter() - began)
+                else:
+                    # Counted, not fatal: the table must show failures under load.
+                    errors.append(f"{r.status_code}")
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
@@ -43,6 +46,7 @@ async def _round(server: DemoServer, clients: int, tickets: int) -> dict[str, An
     return {
         "clients": clients,
         "issues_per_s": round(len(latencies) / elapsed, 1),
+        "errors": len(errors),
         **summary_ms(latencies),
     }
 
@@ -60,7 +64,7 @@ async def _run(tickets: int) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.issue_throughput")
     p.add_argument("--tickets", type=int, default=600)
-    args = p.parse_args(argv or [])
+    args = p.parse_args(argv)
     rows = asyncio.run(_run(args.tickets))
     print_table("Ticket issue over HTTP, SQLite, one process", rows)
     write_result(

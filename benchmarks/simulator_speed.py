@@ -18,7 +18,7 @@ from kiosk_server.core.policy import PolicyParams
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.simulator_speed")
     p.add_argument("--days", type=int, default=20)
-    args = p.parse_args(argv or [])
+    args = p.parse_args(argv)
     rows: list[dict[str, Any]] = []
     for name in bundled():
         sc = load_scenario(name)
