@@ -21,7 +21,8 @@ speaks JSON:
 
 A job sent twice (the ack was lost in a disconnect) is acknowledged again
 without printing it twice. The agent reconnects with a growing, jittered
-delay; a token the server refuses (close codes 4401/4403/4409) stops it.
+delay; a handshake the server refuses with HTTP 401/403/409 (unknown token,
+not a printer token, server not in agent mode) stops it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from ticket_printer.layout import Layout, render_ticket
 from ticket_printer.spool import deliver
@@ -52,9 +53,12 @@ from ticket_printer.view import TicketView
 
 log = logging.getLogger("hallq.printer_agent")
 
-#: Close codes with which the server refuses this agent: retrying will not help.
-REJECT_CODES = {4401: "the token is unknown or revoked", 4403: "not a printer device token"}
-REJECT_CODES[4409] = "the server prints itself (its printer_url is not agent://)"
+#: HTTP statuses with which the server refuses the handshake: retrying will not help.
+REJECT_STATUSES = {
+    401: "the token is unknown or revoked",
+    403: "not a printer device token",
+    409: "the server prints itself (its printer_url is not agent://)",
+}
 #: How many finished jobs to remember for answering a repeated job.
 REMEMBER = 500
 
@@ -71,6 +75,15 @@ def ws_url(server: str, token: str) -> str:
         raise ValueError(f"--server must be http://HOST:PORT or https://HOST, not {server!r}")
     path = parts.path.rstrip("/") + "/ws/printer"
     return urlunsplit((scheme, parts.netloc, path, f"token={quote(token, safe='')}", ""))
+
+
+def _message(exc: InvalidStatus) -> str:
+    """The server's error message from a refused handshake's JSON body, if any."""
+    try:
+        body = json.loads(exc.response.body or b"{}")
+        return str(body["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {exc.response.status_code}"
 
 
 def view_from_json(data: dict[str, Any]) -> TicketView:
@@ -118,8 +131,11 @@ class PrintAgent:
                 ) as ws:
                     delay = 0.2
                     await self._session(ws)
-            except AgentRejected:
-                raise
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                if status in REJECT_STATUSES:
+                    raise AgentRejected(f"{REJECT_STATUSES[status]} ({_message(exc)})") from None
+                log.warning("the server refused the connection: HTTP %s", status)
             except (OSError, TimeoutError, WebSocketException) as exc:
                 log.warning("connection to the server lost or refused: %s", exc)
             finally:
@@ -155,10 +171,7 @@ class PrintAgent:
                 status_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await status_task
-        code = ws.close_code
-        if code in REJECT_CODES:
-            raise AgentRejected(f"{REJECT_CODES[code]} ({ws.close_reason or code})")
-        log.warning("the server closed the connection (code %s)", code)
+        log.warning("the server closed the connection (code %s)", ws.close_code)
 
     async def _send(self, ws: ClientConnection, message: dict[str, Any]) -> None:
         async with self._send_lock:

@@ -5,6 +5,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
 
 from kiosk_server.audit.service import record
 from kiosk_server.auth.principal import DeviceKind, Role
@@ -154,29 +155,41 @@ def _state(
     )
 
 
+async def _deny(ws: WebSocket, status: int, code: str, message: str) -> None:
+    """Refuse the handshake with an HTTP error the agent can show (403 without the extension)."""
+    try:
+        await ws.send_denial_response(
+            JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+        )
+    except RuntimeError:
+        await ws.close(code=4000 + status, reason=message[:120])
+
+
 @ws_router.websocket("/ws/printer")
 async def printer_agent_ws(ws: WebSocket) -> None:
-    """A print agent's line: ``job`` messages out, ``ack``/``status`` back (docs/printing.md)."""
+    """A print agent's line: ``job`` messages out, ``ack``/``status`` back (ticket_printer/agent.py)."""
     ctx: AppContext = ws.app.state.ctx
     rt = runtime(ctx)
-    await ws.accept()
-    # Accept first, then close with a code: the agent can tell a bad token
-    # (stop and say so) from a network problem (retry).
+    # Refused before the handshake, with a status the agent tells apart from a
+    # network problem: 401/403/409 stop it, anything else is retried.
     try:
         who = await principal_from_token(ctx, ws.query_params.get("token") or "")
     except DomainError as exc:
-        await ws.close(code=4401, reason=exc.message[:120])
+        await _deny(ws, 401, "unauthorized", exc.message)
         return
     if who.kind != "device" or who.device_kind is not DeviceKind.PRINTER:
-        await ws.close(code=4403, reason="this needs a printer device token")
+        await _deny(ws, 403, "forbidden", "this needs a printer device token")
         return
     if rt.mode != "agent":
-        await ws.close(code=4409, reason="this server prints itself (printer_url is not agent://)")
+        await _deny(
+            ws, 409, "conflict", "this server prints itself (its printer_url is not agent://)"
+        )
         return
     assert who.hall_ids is not None
     hall_id = next(iter(who.hall_ids))
     async with unit_of_work(ctx.db, write=False) as uow:
         hall = await halls_repo.get_hall_by_id(uow.session, hall_id)
+    await ws.accept()
     conn = AgentConn(ws=ws, device_id=who.id, hall_id=hall_id, hall_code=hall.code)
     rt.register(conn)
     try:

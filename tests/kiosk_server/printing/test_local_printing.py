@@ -16,6 +16,7 @@ from kiosk_server.context import AppContext
 from kiosk_server.db.uow import unit_of_work
 from kiosk_server.events.models import EventRow
 from kiosk_server.printing.runtime import runtime
+from tests.conftest import LiveServer
 from tests.factories import HallKit, issue
 
 pytestmark = pytest.mark.asyncio
@@ -223,3 +224,19 @@ async def test_a_hung_printer_never_holds_up_issuing(
         await asyncio.sleep(0.05)
     assert job["state"] == "failed" and job["code"] == "timeout"
     assert emu.tickets == []
+
+
+async def test_a_print_agent_is_refused_when_the_server_prints_itself(
+    live: LiveServer, ctx: AppContext, emu_url: str
+) -> None:
+    from kiosk_server.auth.principal import DeviceKind
+    from kiosk_server.auth.service import create_device
+    from tests.factories import make_hall
+    from ticket_printer.agent import AgentRejected, PrintAgent
+
+    kit = await make_hall(ctx)
+    async with unit_of_work(ctx.db) as uow:
+        token, _ = await create_device(uow.session, kit.hall_id, DeviceKind.PRINTER, "agent")
+    agent = PrintAgent(live.url, token, emu_url)
+    with pytest.raises(AgentRejected, match="prints itself"):
+        await asyncio.wait_for(agent.run(), 10)
