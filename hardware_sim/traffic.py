@@ -156,7 +156,6 @@ class Traffic:
         self.counter_ids: dict[int, int] = {}
         self.staff_tokens: dict[int, str] = {}
         self.tz = ZoneInfo("Asia/Shanghai")
-        self._side: set[asyncio.Task[None]] = set()  # ratings in flight
 
     # ------------------------------------------------------------ set-up
 
@@ -370,10 +369,9 @@ class Traffic:
             self.stats.note("finished", number)
             finished = done.get("ticket") or ticket
             if self.rng.random() < self.cfg.rate_share:
-                # The resident rates while the staff member tidies up.
-                task = asyncio.ensure_future(self._rate(counter, finished))
-                self._side.add(task)
-                task.add_done_callback(self._side.discard)
+                # The resident rates before leaving the counter: the next call would
+                # switch the counter's rating pad to the next resident.
+                await self._rate(counter, finished)
             await self._sim_sleep(0.3)
 
     async def _rate(self, counter: int, ticket: Mapping[str, Any]) -> None:
@@ -444,9 +442,9 @@ class Traffic:
                 for t in done:
                     t.result()  # a crashed loop is a bug: show it
         finally:
-            for t in (*tasks, *self._side):
+            for t in tasks:
                 t.cancel()
-            await asyncio.gather(*tasks, *self._side, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             if self.cfg.status_dir is not None:
                 write_status(self.cfg.status_dir, "traffic", self.status())
 

@@ -73,7 +73,7 @@ async def test_traffic_issues_calls_finishes_and_rates(live: LiveServer, ctx: Ap
         finally:
             await traffic.aclose()
         c = traffic.stats.counts
-        assert c["issued"] >= 5 and c["called"] >= 3 and c["finished"] >= 2, c
+        assert c["issued"] >= 3 and c["called"] >= 2 and c["finished"] >= 1, c
         assert c["rated"] >= 1 and c["errors"] == 0, c
         # Green channel tickets appear (declared or from an elderly ID number).
         r = await client.get(
