@@ -67,7 +67,8 @@ def test_demo_brings_up_a_living_hall(tmp_path: Path, capsys: pytest.CaptureFixt
     assert {"led-bus", "counter-bus", "printer", "traffic"} <= statuses.keys()
     assert statuses["led-bus"]["frames"] >= 2
     assert statuses["printer"]["tickets"] == len(printed)
-    assert statuses["traffic"]["counts"]["issued"] == issued
+    # (an issue request cut off by the stop may be stored but not counted)
+    assert issued - 1 <= statuses["traffic"]["counts"]["issued"] <= issued
     # `hallq sim status` lists every device and what it shows.
     capsys.readouterr()
     assert sim_main(["status", "--dir", str(data / "sim")]) == 0
