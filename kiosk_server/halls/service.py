@@ -236,7 +236,7 @@ def _apply_settings(hall: Hall, body: HallSettingsIn) -> list[str]:
                 details={"field": "timezone"},
             ) from None
     for key, value in data.items():
-        if key == "policy":
+        if key == "policy" and value is not None:
             value = PolicyIn(**value).model_dump()
         if (
             key

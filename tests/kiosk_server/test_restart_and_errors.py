@@ -167,3 +167,10 @@ async def test_login_is_rate_limited(client: httpx.AsyncClient, hall: HallKit, c
         )
         codes.append(r.status_code)
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
+
+
+async def test_null_fields_in_settings_patch_are_ignored_not_a_500(client: httpx.AsyncClient, hall: HallKit) -> None:
+    # Found by the fuzzer: {"policy": null} crashed the settings update.
+    r = await client.patch(f"/api/v1/halls/{hall.code}", json={"policy": None, "name": None}, headers=hall.auth("admin"))
+    assert r.status_code == 200
+    assert r.json()["policy"]["name"] == "green_burst" and r.json()["name"] == "demo医保服务站"
