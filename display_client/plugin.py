@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from display_client import repository as repo
 from display_client import tts
 from display_client.pages import add_page
+from kiosk_server import access
 from kiosk_server.auth.principal import DeviceKind, Role
 from kiosk_server.context import AppContext
 from kiosk_server.core.states import TicketState
@@ -164,6 +165,13 @@ async def pad(ctx: Ctx, who: Who) -> PadOut:
 
 
 def install(app: FastAPI, ctx: AppContext) -> None:
+    # This package's rows of the access matrix (the table's own entries win).
+    access.RULES.setdefault("GET /api/v1/tts", access.PUBLIC)
+    access.RULES.setdefault("GET /api/v1/qr/{token}.svg", access.PUBLIC)
+    access.RULES.setdefault("GET /api/v1/counters/{counter_id}/today", access.STAFF)
+    access.RULES.setdefault(
+        "GET /api/v1/pad", access.Access(devices=frozenset({DeviceKind.RATING_PAD}))
+    )
     app.include_router(router)
     add_page(app, "/kiosk/{hall}", "kiosk.html")
     add_page(app, "/counter", "counter.html")
