@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from kiosk_server import access
 from kiosk_server.context import AppContext
 from kiosk_server.db.uow import UnitOfWork
 from kiosk_server.followups import service
@@ -13,6 +14,11 @@ from kiosk_server.followups.router import router
 
 
 def install(app: FastAPI, ctx: AppContext) -> None:
+    # This package's rows of the access matrix (the table's own entries win).
+    access.RULES.setdefault("GET /api/v1/halls/{hall}/followups", access.SUPERVISOR)
+    access.RULES.setdefault("PATCH /api/v1/followups/{followup_id}", access.SUPERVISOR)
+    access.RULES.setdefault("GET /api/v1/halls/{hall}/cases", access.STAFF)
+    access.RULES.setdefault("PATCH /api/v1/cases/{case_id}", access.STAFF)
     app.include_router(router)
 
     async def after_rating(uow: UnitOfWork, payload: Any) -> None:
