@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk_server import access, ticker
@@ -71,6 +72,24 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = "no such path; see /docs for the API"
         return _error(exc.status_code, code, message)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _bad_text(_: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        # Lone surrogates ("\ud800") parse as JSON but cannot be stored; nothing was saved.
+        return _error(
+            400,
+            "bad_text",
+            "the text contains characters that cannot be stored (broken Unicode); please retype it",
+        )
+
+    @app.exception_handler(DataError)
+    async def _bad_data(_: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL character in text, which PostgreSQL refuses; the transaction was rolled back.
+        return _error(
+            400,
+            "bad_text",
+            "a value could not be stored (it contains a control character or is out of range); nothing was saved",
+        )
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:

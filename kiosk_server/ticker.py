@@ -36,7 +36,8 @@ async def overtime(ctx: AppContext) -> int:
             svc = await halls_repo.get_service_by_id(s, t.service_id)
             if t.started_at is None or not is_overtime(t.started_at, now, svc.target_minutes):
                 continue
-            t.overtime_notified = True
+            if not await tickets_repo.mark_overtime_notified(s, t.id):
+                continue  # another process announced it
             hall = await halls_repo.get_hall_by_id(s, t.hall_id)
             counter = await halls_repo.get_counter(s, t.counter_id) if t.counter_id else None
             data = event_data(t, svc, counter.number if counter else None)

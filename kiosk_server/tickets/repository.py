@@ -203,3 +203,15 @@ async def green_issued_since(
         Ticket.issued_at >= since,
     )
     return list((await session.execute(stmt)).scalars().all())
+
+
+async def mark_overtime_notified(session: AsyncSession, ticket_id: int) -> bool:
+    """Claim the right to announce a ticket's overtime: true for exactly one
+    caller even when several server processes run the ticker."""
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.overtime_notified.is_(False))
+        .values(overtime_notified=True)
+        .execution_options(synchronize_session=False)
+    )
+    return (result.rowcount or 0) == 1  # type: ignore[attr-defined]

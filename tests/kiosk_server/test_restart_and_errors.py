@@ -169,8 +169,34 @@ async def test_login_is_rate_limited(client: httpx.AsyncClient, hall: HallKit, c
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
 
 
-async def test_null_fields_in_settings_patch_are_ignored_not_a_500(client: httpx.AsyncClient, hall: HallKit) -> None:
+async def test_null_fields_in_settings_patch_are_ignored_not_a_500(
+    client: httpx.AsyncClient, hall: HallKit
+) -> None:
     # Found by the fuzzer: {"policy": null} crashed the settings update.
-    r = await client.patch(f"/api/v1/halls/{hall.code}", json={"policy": None, "name": None}, headers=hall.auth("admin"))
+    r = await client.patch(
+        f"/api/v1/halls/{hall.code}",
+        json={"policy": None, "name": None},
+        headers=hall.auth("admin"),
+    )
     assert r.status_code == 200
     assert r.json()["policy"]["name"] == "green_burst" and r.json()["name"] == "demo医保服务站"
+
+
+async def test_broken_unicode_is_a_400_and_saves_nothing(
+    client: httpx.AsyncClient, hall: HallKit
+) -> None:
+    # Found by the fuzzer: a lone surrogate in a name was a 500.
+    body = b'{"code": "h2", "name": "\\ud800bad"}'
+    r = await client.post(
+        "/api/v1/halls",
+        content=body,
+        headers={**hall.auth("admin"), "Content-Type": "application/json"},
+    )
+    assert r.status_code in (400, 422), r.text
+    r = await client.patch(
+        f"/api/v1/halls/{hall.code}",
+        content=b'{"hotline": "\\udfff"}',
+        headers={**hall.auth("admin"), "Content-Type": "application/json"},
+    )
+    assert r.status_code in (400, 422) and r.json()["error"]["message"]
+    assert (await client.get(f"/api/v1/halls/{hall.code}")).json()["hotline"] == "0512-12393"
