@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
@@ -29,6 +30,10 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
+        # SQLite has one writer at a time. Queue writers of this process on an
+        # asyncio lock (FIFO, no thread spinning in SQLite's busy handler);
+        # busy_timeout still covers other processes such as the CLI.
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self.write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads take a deferred transaction so they never queue behind writers.
         self.read_sessions = async_sessionmaker(

@@ -36,9 +36,16 @@ class UnitOfWork:
 async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
     session = (db.write_sessions if write else db.read_sessions)()
     uow = UnitOfWork(session)
+    lock = db.write_lock if write else None
     try:
-        async with session.begin():
-            yield uow
+        if lock is not None:
+            await lock.acquire()
+        try:
+            async with session.begin():
+                yield uow
+        finally:
+            await session.close()
     finally:
-        await session.close()
+        if lock is not None:
+            lock.release()
     await uow._release()
