@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk_server import access, ticker
@@ -89,6 +89,23 @@ def install_error_handlers(app: FastAPI) -> None:
             400,
             "bad_text",
             "a value could not be stored (it contains a control character or is out of range); nothing was saved",
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _db_busy(_: Request, exc: OperationalError) -> JSONResponse:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+            # Another process (a backup, the CLI) holds the database longer than
+            # the busy timeout: nothing was saved; the caller can retry.
+            return _error(
+                503,
+                "busy",
+                "the database is busy for a moment; nothing was saved, please try again",
+            )
+        log.exception("database error", exc_info=exc)
+        return _error(
+            503,
+            "database_unavailable",
+            "the database cannot be reached; nothing was saved, please try again shortly",
         )
 
     @app.exception_handler(Exception)
