@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := $(wildcard kiosk_server display_client ticket_printer hardware_sim tests benchmarks)
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Refresh the README's screenshots from the browser tests (tests only write test-artifacts/).
+screenshots: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider -m browser
+	for f in docs/screenshots/*.png; do \
+	  n=$$(basename $$f); [ -f test-artifacts/screenshots/$$n ] && cp test-artifacts/screenshots/$$n $$f || true; \
+	done
 
 clean:
 	rm -rf $(VENV) data test-artifacts

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from kiosk_server.auth.models import Device, User, UserHall
 from kiosk_server.auth.principal import DeviceKind, Principal, Role
@@ -83,28 +86,116 @@ async def login(
     return token, user
 
 
+# Who a token belongs to, kept briefly: every request resolves its caller, and
+# a kiosk or a counter asks many times a minute. Any committed change to an
+# account, its halls or a device empties this process's cache at once (session
+# events below, so no code path can forget to); another process learns of it
+# within PRINCIPAL_TTL seconds.
+PRINCIPAL_TTL = 5.0
+PRINCIPAL_CACHE_MAX = 4096
+_AUTH_TABLES = frozenset({"users", "user_halls", "devices"})
+_generation = itertools.count()
+_current = [next(_generation)]
+
+
+def forget_principals() -> None:
+    """Every cached caller is stale from now on."""
+    _current[0] = next(_generation)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _flush_context: Any) -> None:
+    for obj in itertools.chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, (User, UserHall, Device)):
+            session.info["auth_changed"] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state: ORMExecuteState) -> None:
+    table = getattr(state.statement, "table", None)  # UPDATE / DELETE name one table
+    if (state.is_update or state.is_delete) and getattr(table, "name", None) in _AUTH_TABLES:
+        state.session.info["auth_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop("auth_changed", False):
+        forget_principals()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("auth_changed", None)
+
+
+def _principals(ctx: AppContext) -> dict[str, tuple[float, int, Principal]]:
+    cache: dict[str, tuple[float, int, Principal]] = ctx.extras.setdefault("principals", {})
+    return cache
+
+
+def _remember(ctx: AppContext, key: str, generation: int, who: Principal) -> None:
+    cache = _principals(ctx)
+    if len(cache) >= PRINCIPAL_CACHE_MAX:
+        cache.clear()
+    cache[key] = (time.monotonic() + PRINCIPAL_TTL, generation, who)
+
+
+def _recall(ctx: AppContext, key: str) -> Principal | None:
+    hit = _principals(ctx).get(key)
+    if hit is None or hit[0] < time.monotonic() or hit[1] != _current[0]:
+        return None
+    return hit[2]
+
+
 async def principal_from_token(ctx: AppContext, token: str) -> Principal:
+    if token.startswith(DEVICE_TOKEN_PREFIX):
+        key = "device:" + token_digest(token)
+        who = _recall(ctx, key)
+        if who is None:
+            # The generation before the read: a change committed meanwhile
+            # leaves this entry stale at once.
+            generation = _current[0]
+            who = await _device_principal(ctx, token)
+            _remember(ctx, key, generation, who)
+        ctx.extras.setdefault("device_seen", {})[who.id] = ctx.clock.now()
+        return who
+    # The signature and expiry are checked on every request; only the account's
+    # row (active, role, halls) is cached.
+    claims = read_access_token(ctx.settings.secret_key, token, ctx.clock.now())
+    if claims is None:
+        raise Unauthorized("the login has expired or the token is invalid; log in again")
+    key = f"user:{int(claims['sub'])}"
+    who = _recall(ctx, key)
+    if who is None:
+        generation = _current[0]
+        who = await _user_principal(ctx, int(claims["sub"]))
+        _remember(ctx, key, generation, who)
+    return who
+
+
+async def _device_principal(ctx: AppContext, token: str) -> Principal:
     async with unit_of_work(ctx.db, write=False) as uow:
-        s = uow.session
-        if token.startswith(DEVICE_TOKEN_PREFIX):
-            dev = (
-                await s.execute(select(Device).where(Device.token_hash == token_digest(token)))
-            ).scalar_one_or_none()
-            if dev is None or dev.revoked_at is not None:
-                raise Unauthorized("this device token is unknown or revoked; pair the device again")
-            ctx.extras.setdefault("device_seen", {})[dev.id] = ctx.clock.now()
-            return Principal(
-                kind="device",
-                id=dev.id,
-                name=dev.name,
-                hall_ids=frozenset({dev.hall_id}),
-                device_kind=DeviceKind(dev.kind),
-                device_counter_id=dev.counter_id,
+        dev = (
+            await uow.session.execute(
+                select(Device).where(Device.token_hash == token_digest(token))
             )
-        claims = read_access_token(ctx.settings.secret_key, token, ctx.clock.now())
-        if claims is None:
-            raise Unauthorized("the login has expired or the token is invalid; log in again")
-        user = await s.get(User, int(claims["sub"]))
+        ).scalar_one_or_none()
+        if dev is None or dev.revoked_at is not None:
+            raise Unauthorized("this device token is unknown or revoked; pair the device again")
+        return Principal(
+            kind="device",
+            id=dev.id,
+            name=dev.name,
+            hall_ids=frozenset({dev.hall_id}),
+            device_kind=DeviceKind(dev.kind),
+            device_counter_id=dev.counter_id,
+        )
+
+
+async def _user_principal(ctx: AppContext, user_id: int) -> Principal:
+    async with unit_of_work(ctx.db, write=False) as uow:
+        user = await uow.session.get(User, user_id)
         if user is None or not user.active:
             raise Unauthorized("this account no longer exists or was deactivated")
         return Principal(
@@ -112,7 +203,7 @@ async def principal_from_token(ctx: AppContext, token: str) -> Principal:
             id=user.id,
             name=user.username,
             role=Role(user.role),
-            hall_ids=await user_halls(s, user),
+            hall_ids=await user_halls(uow.session, user),
             must_change_password=user.must_change_password,
         )
 

@@ -203,8 +203,9 @@ async def call_next(
         # One conditional update: if another counter claimed it first, try the next.
         if await repo.claim(s, entry.ticket_id, TicketState.WAITING, values):
             desk.hall.consecutive_green = after_call(state, entry).consecutive_green
-            t = queue.tickets[entry.ticket_id]
-            await s.refresh(t)
+            t = await repo.by_id(s, entry.ticket_id)
+            assert t is not None  # claimed just now in this transaction
+            await s.refresh(t)  # the claim was a Core UPDATE: reload what it set
             await _emit_ticket(ctx, uow, desk, "ticket.called", t)
             _count_call(ctx, uow, desk, t)
             record(

@@ -9,8 +9,10 @@ the others down.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 
@@ -31,6 +33,11 @@ class HallEvent:
             "hall": self.hall_code,
             "data": self.data,
         }
+
+    @cached_property
+    def wire_text(self) -> str:
+        """The wire form serialized once, however many screens it goes to."""
+        return json.dumps(self.wire(), ensure_ascii=False, separators=(",", ":"))
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +68,7 @@ class Subscription:
         self.hall_ids = hall_ids
         self.queue: asyncio.Queue[HallEvent | None] = asyncio.Queue(maxsize=maxsize)
         self.overflowed = False
+        self.client_left = False
 
     def wants(self, ev: HallEvent) -> bool:
         return self.hall_ids is None or ev.hall_id in self.hall_ids
@@ -77,6 +85,11 @@ class Subscription:
     def force_resync(self) -> None:
         """Make the reader tell its client to fetch the snapshot (events may be lost)."""
         self.overflowed = True
+        self.close()
+
+    def leave(self) -> None:
+        """The client went away: wake the reader so it stops."""
+        self.client_left = True
         self.close()
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ from kiosk_server.context import AppContext
 from kiosk_server.db.uow import unit_of_work
 from kiosk_server.errors import DomainError
 from kiosk_server.events import repository as repo
+from kiosk_server.events.bus import Subscription
 from kiosk_server.events.service import row_to_wire
 from kiosk_server.halls import repository as halls_repo
 
@@ -76,16 +77,15 @@ async def _stream(
             else:
                 last[hall_id] = got
                 await ws.send_json({"type": "hello", "hall": code, "seq": got})
-        reader = asyncio.create_task(_drain(ws))
+        # The reader ends the subscription when the client goes away, so the
+        # loop waits on one queue (no task per event: 200 screens per call).
+        reader = asyncio.create_task(_drain(ws, sub))
         try:
             while True:
-                getter = asyncio.create_task(sub.queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if reader in done:  # the client went away
-                    getter.cancel()
-                    return
-                ev = getter.result()
+                ev = await sub.queue.get()
                 if ev is None:
+                    if sub.client_left:
+                        return
                     # The subscription ended: this client fell behind or the bus
                     # reconnected. Tell it to fetch the snapshot and reconnect.
                     for hall_id, code in halls.items():
@@ -106,7 +106,7 @@ async def _stream(
                     last[ev.hall_id] = got
                     if ev.seq <= got:
                         continue
-                await ws.send_json(ev.wire())
+                await ws.send_text(ev.wire_text)
                 last[ev.hall_id] = ev.seq
         finally:
             reader.cancel()
@@ -119,11 +119,14 @@ async def _stream(
         ctx.extras["ws_clients"] -= 1
 
 
-async def _drain(ws: WebSocket) -> None:
+async def _drain(ws: WebSocket, sub: Subscription) -> None:
     """Read (and ignore) client messages so a disconnect is noticed."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            await ws.receive_text()
+    try:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            while True:
+                await ws.receive_text()
+    finally:
+        sub.leave()
 
 
 def _since(raw: str | None) -> int | None:

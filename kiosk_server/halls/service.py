@@ -118,18 +118,18 @@ async def display(ctx: AppContext, uow: UnitOfWork, code: str) -> DisplaySnapsho
         )
     numbers = {c.id: c.number for c in queue.counters}
     calls = []
-    for t in await tickets_repo.recent_calls(s, hall.id, cfg.service_day(now), 8):
-        if t.called_at is None:
+    for called in await tickets_repo.recent_calls(s, hall.id, cfg.service_day(now), 8):
+        if called.called_at is None:
             continue
-        num = numbers.get(t.counter_id) if t.counter_id else None
+        num = numbers.get(called.counter_id) if called.counter_id else None
         calls.append(
             DisplayCall(
-                number=t.number,
+                number=called.number,
                 counter=num,
-                service_name=queue.services[t.service_id].name_zh,
-                channel=t.channel,
-                at=t.called_at,
-                text=call_text(t.number, num),
+                service_name=queue.services[called.service_id].name_zh,
+                channel=called.channel,
+                at=called.called_at,
+                text=call_text(called.number, num),
             )
         )
     notice: str | None = hall.notice

@@ -24,11 +24,14 @@ from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Counter, Hall, Service
 from kiosk_server.tickets import repository as repo
 from kiosk_server.tickets.models import Ticket
+from kiosk_server.tickets.repository import OpenTicket
 
 HISTORY_TTL = timedelta(seconds=60)
 
 
-def entry_of(t: Ticket, service_code: str, counter_numbers: dict[int, int]) -> QueueEntry:
+def entry_of(
+    t: Ticket | OpenTicket, service_code: str, counter_numbers: dict[int, int]
+) -> QueueEntry:
     return QueueEntry(
         ticket_id=t.id,
         number=t.number,
@@ -50,8 +53,8 @@ class QueueView:
     ordered: list[QueueEntry]
     estimates: list[float | None]
     loads: list[CounterLoad]
-    at_counter: dict[int, Ticket]  # counter id -> ticket called/serving there
-    tickets: dict[int, Ticket]  # waiting tickets by id
+    at_counter: dict[int, OpenTicket]  # counter id -> ticket called/serving there
+    tickets: dict[int, OpenTicket]  # waiting tickets by id
 
     def position(self, ticket_id: int) -> int | None:
         for i, e in enumerate(self.ordered):
@@ -147,7 +150,7 @@ async def load_queue(
     services = {s.id: s for s in all_services}
     counters = list(await halls_repo.list_counters(session, hall.id))
     counter_numbers = {c.id: c.number for c in counters}
-    open_rows = await repo.open_tickets(session, hall.id, day)
+    open_rows = await repo.open_ticket_rows(session, hall.id, day)
     waiting_rows = {t.id: t for t in open_rows if t.state == TicketState.WAITING.value}
     at_counter = {
         t.counter_id: t

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -77,6 +78,40 @@ async def open_tickets(session: AsyncSession, hall_id: int, day: date) -> Sequen
         Ticket.state.in_([s.value for s in OPEN_STATES]),
     )
     return (await session.execute(stmt)).scalars().all()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTicket:
+    """What the queue needs of an open ticket: read as plain columns, because a
+    busy hall's queue is read on every issue and call, and whole ORM rows made
+    that the dearest part of the request."""
+
+    id: int
+    number: str
+    service_id: int
+    channel: str
+    state: str
+    issued_at: datetime
+    order_at: datetime
+    slot_start: datetime | None
+    slot_end: datetime | None
+    target_counter_id: int | None
+    counter_id: int | None
+    called_at: datetime | None
+    started_at: datetime | None
+
+
+_OPEN_COLUMNS = tuple(getattr(Ticket, f) for f in OpenTicket.__slots__)
+
+
+async def open_ticket_rows(session: AsyncSession, hall_id: int, day: date) -> list[OpenTicket]:
+    """The day's open tickets (waiting, called, serving, held) as plain rows."""
+    stmt = select(*_OPEN_COLUMNS).where(
+        Ticket.hall_id == hall_id,
+        Ticket.service_day == day,
+        Ticket.state.in_([s.value for s in OPEN_STATES]),
+    )
+    return [OpenTicket(*row) for row in await session.execute(stmt)]
 
 
 async def at_counter(session: AsyncSession, counter_id: int) -> Ticket | None:

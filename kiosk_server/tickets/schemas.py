@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kiosk_server.core.states import Channel, Outcome
 
@@ -11,13 +11,24 @@ from kiosk_server.core.states import Channel, Outcome
 class IssueRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service: str = Field(min_length=1, max_length=40, description="service item code")
+    service: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="service item code; may be left out with an appointment_code (the booking names it)",
+    )
     channel: Literal["normal", "green"] | None = Field(
         default=None,
         description="green: 老年人/行动不便 declared at the kiosk; elderly ID numbers are routed there automatically",
     )
     id_number: str | None = Field(default=None, max_length=40)
     appointment_code: str | None = Field(default=None, max_length=16)
+
+    @model_validator(mode="after")
+    def _service_or_appointment(self) -> IssueRequest:
+        if self.service is None and not self.appointment_code:
+            raise ValueError("name the service item (service), or give an appointment_code")
+        return self
 
 
 class TicketOut(BaseModel):

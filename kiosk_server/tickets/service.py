@@ -143,6 +143,11 @@ async def issue(
             return out
 
     service_code = appointment.service_code if appointment else req.service
+    if service_code is None:  # the schema lets it out only beside an appointment code
+        raise ValidationFailed(
+            "name the service item (service), or give an appointment_code",
+            details={"field": "service"},
+        )
     service: Service | None = await halls_repo.get_service(s, hall.id, service_code)
     if service is None or not service.enabled:
         names = ", ".join(x.code for x in await halls_repo.list_services(s, hall.id))

@@ -250,8 +250,8 @@ async function take(extra = {}) {
   if (btn.disabled) return; // a double tap: the first tap is already on its way
   btn.disabled = true;
   error("");
-  // With an appointment the booking decides the item; the field is required, so a placeholder.
-  const body = { service: "appointment", ...extra };
+  // With an appointment the booking decides the item, so no service is sent.
+  const body = { ...extra };
   if (!extra.appointment_code) {
     body.service = state.selected.code;
     if (state.green) body.channel = "green";

@@ -4,7 +4,6 @@ flow of issue 11, and a screenshot of every section (docs/screenshots/admin-*.pn
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,20 +15,18 @@ from kiosk_server.context import AppContext
 from kiosk_server.db.uow import unit_of_work
 from kiosk_server.printing.models import PrintJob
 from kiosk_server.printing.service import view_from_json
-from tests.browser_conftest import PageFactory
+from tests.browser_conftest import PageFactory, save_screenshot
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, HallKit, act, issue
 from ticket_printer.layout import Layout, render_ticket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 
 async def shot(page: Any, name: str) -> None:
-    DOCS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("window.scrollTo(0, 0)")
-    await page.screenshot(path=str(DOCS / f"admin-{name}.png"))
+    await save_screenshot(page, f"admin-{name}")
 
 
 Site = tuple[HallKit, httpx.AsyncClient]

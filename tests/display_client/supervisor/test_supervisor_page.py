@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +16,6 @@ from tests.kiosk_server.stats.seed import seed_day
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 
 def pct(v: float | None) -> str:
@@ -93,9 +90,7 @@ async def test_dashboard_shows_the_apis_figures(
         clock.advance(minutes=4)
 
         await page.wait_for_timeout(400)  # let the debounced reload and charts settle
-        shot = await save_screenshot(page, "supervisor", full_page=True)
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, DOCS / "supervisor.png")
+        await save_screenshot(page, "supervisor", full_page=True)
 
         # The follow-up is recorded from the page.
         await page.click("#followups tbody tr button")

@@ -288,6 +288,25 @@ async def test_check_in_through_the_ticket_endpoint_and_at_the_last_second(
     assert other.status_code == 404
 
 
+async def test_check_in_needs_no_service_but_a_walk_in_does(
+    client: httpx.AsyncClient, hall: HallKit, clock: FixedClock
+) -> None:
+    a = await booked(client, hall, at(TOMORROW, 9))
+    clock.set(at(TOMORROW, 9, 5))
+    r = await client.post(
+        f"{API}/halls/{hall.code}/tickets",
+        json={"appointment_code": a["code"]},
+        headers=hall.auth("kiosk"),
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["service"] == "enrol" and r.json()["channel"] == "appointment"
+    bare = await client.post(
+        f"{API}/halls/{hall.code}/tickets", json={}, headers=hall.auth("kiosk")
+    )
+    assert bare.status_code == 422
+    assert "service" in bare.json()["error"]["message"]
+
+
 async def test_checked_in_ticket_is_called_before_earlier_walk_ins_while_its_slot_is_current(
     client: httpx.AsyncClient, hall: HallKit, clock: FixedClock
 ) -> None:
