@@ -23,7 +23,6 @@ from ticket_printer.layout import Layout, render_ticket
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 
-
 async def shot(page: Any, name: str) -> None:
     await page.evaluate("window.scrollTo(0, 0)")
     await save_screenshot(page, f"admin-{name}")

@@ -17,7 +17,6 @@ from tests.kiosk_server.stats.seed import seed_day
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 
-
 def pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
 
