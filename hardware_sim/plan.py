@@ -14,8 +14,8 @@ import asyncio
 import json
 import math
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -32,6 +32,9 @@ class Plan:
     counters_by_hour: dict[int, int]
     met: bool
     figures: dict[str, Any]
+    # The plan's own simulation per issue hour: (p90 wait, green p90 wait) in
+    # minutes; inf when the hour's tickets never called reach its p90.
+    by_hour: Mapping[int, tuple[float | None, float | None]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -136,7 +139,14 @@ def make_plan(
         "within_15_min_share",
         "estimate_mae_min",
     )
-    return Plan(scenario, target_p90, plan, met, {k: summary[k] for k in keys})
+    return Plan(
+        scenario,
+        target_p90,
+        plan,
+        met,
+        {k: summary[k] for k in keys},
+        _hour_figures(result, scenario),
+    )
 
 
 def format_plan(plan: Plan) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -168,3 +169,64 @@ async def rate_ticket(
     return await client.post(
         f"/api/v1/tickets/{ticket_id}/rating", json={"score": score}, headers=kit.auth("pad")
     )
+
+
+async def add_history_day(
+    ctx: AppContext,
+    kit: HallKit,
+    day: date,
+    per_hour: dict[int, int],
+    *,
+    service: str = "enrol",
+    minutes: float = 6.0,
+    green_every: int = 0,
+) -> int:
+    """Write a past day's finished tickets straight into the database.
+
+    Weeks of history through the API would take minutes; the planner only reads
+    issue times, channels, states and service times, so rows are enough.
+    ``per_hour`` is local hour -> tickets issued, evenly spread over the hour;
+    each is served for ``minutes``, called on issue; every ``green_every``-th
+    ticket is green channel. Returns the number of tickets written.
+    """
+    from kiosk_server.tickets.models import Ticket
+
+    written = 0
+    async with unit_of_work(ctx.db) as uow:
+        svc = next(
+            s
+            for s in await halls_repo.list_services(uow.session, kit.hall_id, enabled_only=False)
+            if s.code == service
+        )
+        seq = 0
+        for hour, n in sorted(per_hour.items()):
+            for i in range(n):
+                seq += 1
+                issued = datetime.combine(day, time(hour), tzinfo=SHANGHAI) + timedelta(
+                    minutes=60.0 * i / n
+                )
+                issued = issued.astimezone(UTC)
+                green = bool(green_every) and seq % green_every == 0
+                uow.session.add(
+                    Ticket(
+                        hall_id=kit.hall_id,
+                        service_day=day,
+                        prefix=svc.prefix,
+                        seq_number=seq,
+                        number=f"{svc.prefix}{seq:03d}",
+                        service_id=svc.id,
+                        channel="green" if green else "normal",
+                        state="done",
+                        issued_at=issued,
+                        order_at=issued,
+                        called_at=issued,
+                        first_called_at=issued,
+                        started_at=issued,
+                        finished_at=issued + timedelta(minutes=minutes),
+                        counter_id=kit.counter_ids[min(kit.counter_ids)],
+                        outcome="completed",
+                        public_token=secrets.token_urlsafe(16),
+                    )
+                )
+                written += 1
+    return written

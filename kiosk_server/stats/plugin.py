@@ -14,6 +14,7 @@ def install(app: FastAPI, ctx: AppContext) -> None:
     access.RULES.setdefault("GET /api/v1/halls/{hall}/figures", access.SUPERVISOR)
     access.RULES.setdefault("GET /api/v1/halls/{hall}/dashboard", access.SUPERVISOR)
     access.RULES.setdefault("GET /api/v1/halls/{hall}/reports", access.SUPERVISOR)
+    access.RULES.setdefault("GET /api/v1/halls/{hall}/plan", access.SUPERVISOR)
     from display_client.pages import add_page
 
     app.include_router(router)

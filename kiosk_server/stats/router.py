@@ -12,6 +12,7 @@ from kiosk_server.errors import BadRequest
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.stats import service
 from kiosk_server.stats.figures import Report
+from kiosk_server.stats.plan import PlanAnswer, plan_for
 from kiosk_server.stats.reports import sheets, to_csv, to_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["supervisor"])
@@ -59,6 +60,28 @@ async def figures(
 async def dashboard(ctx: Ctx, who: Who, hall: str) -> dict[str, Any]:
     async with unit_of_work(ctx.db, write=False) as uow:
         return await service.live(ctx, uow, who, hall)
+
+
+@router.get(
+    "/halls/{hall}/plan",
+    response_model=PlanAnswer,
+    summary="Counters to open per hour on a coming day (明日窗口安排建议), by simulation (supervisor)",
+    description="Built from the hall's own tickets of the last 28 days and simulated with the "
+    "queue core; `plan` is null with a `reason` (closed, holiday, no_history) when there is "
+    "nothing to plan. Cached in memory for an hour per hall, date and target.",
+)
+async def plan(
+    ctx: Ctx,
+    who: Who,
+    hall: str,
+    day: Annotated[
+        date | None, Query(alias="date", description="the day to plan (default tomorrow)")
+    ] = None,
+    wait_p90: Annotated[
+        float, Query(ge=1, le=120, description="target p90 wait in minutes")
+    ] = 15.0,
+) -> PlanAnswer:
+    return await plan_for(ctx, who, hall, day, wait_p90)
 
 
 @router.get(

@@ -1,5 +1,5 @@
 // Supervisor dashboard: live "now" panels, the standard's figures for a period,
-// ECharts charts, report exports and bad-rating follow-ups.
+// ECharts charts, report exports, bad-rating follow-ups and the plan for tomorrow.
 import { register, t, toggleLang, applyStatic, currentLang } from "./i18n.js";
 import { ApiError, EventStream, api, el, login, pathParam, setStaffToken, staffToken } from "./api.js";
 
@@ -34,6 +34,18 @@ register({
     "chart.util": "窗口利用率", "chart.sat": "满意率趋势", "chart.arrivals": "取号", "chart.servedS": "办结",
     "chart.tickets": "人数", "chart.avg": "平均办理", "chart.target": "时限", "chart.sat1": "好差评口径",
     "chart.sat2": "严格口径", "chart.minutes": "分钟",
+    "plan.title": "明日窗口安排建议", "plan.loading": "正在根据历史取号记录模拟…", "plan.hour": "时段",
+    "plan.counters": "建议开放窗口", "plan.p90": "模拟等候P90（分钟）", "plan.greenP90": "绿色通道P90（分钟）",
+    "plan.target": "目标：等候P90 ≤ {t} 分钟，绿色通道 ≤ {g} 分钟；本厅共 {n} 个窗口。",
+    "plan.met": "按此安排可达标，共 {h} 窗口·小时。",
+    "plan.notMet": "即使开放全部 {n} 个窗口，标红时段仍无法达标。",
+    "plan.basis.same_weekday": "依据近 {d} 个{wd}的取号记录（{n} 张），模拟 {s} 天。",
+    "plan.basis.working_days": "近期{wd}的记录不足，依据近 {d} 个工作日的取号记录（{n} 张），模拟 {s} 天。",
+    "plan.reason.closed": "{date} 大厅不开放，无需安排窗口。",
+    "plan.reason.holiday": "{date} 为法定节假日，大厅不开放。",
+    "plan.reason.no_history": "近 28 天的取号记录不足，暂无法给出建议。",
+    "plan.failed": "窗口安排建议暂时无法计算：{msg}", "plan.late": "超标",
+    "wd.0": "周一", "wd.1": "周二", "wd.2": "周三", "wd.3": "周四", "wd.4": "周五", "wd.5": "周六", "wd.6": "周日",
   },
   en: {
     "sup.title": "Supervisor dashboard", "sup.cases": "Proxy cases", "sup.from": "From", "sup.to": "To",
@@ -67,12 +79,29 @@ register({
     "chart.sat": "Satisfaction trend", "chart.arrivals": "Arrivals", "chart.servedS": "Served",
     "chart.tickets": "People", "chart.avg": "Average", "chart.target": "Target", "chart.sat1": "National reading",
     "chart.sat2": "Strict", "chart.minutes": "min",
+    "plan.title": "Counters for tomorrow (suggested)", "plan.loading": "Simulating from the ticket history…",
+    "plan.hour": "Hour", "plan.counters": "Counters to open", "plan.p90": "Simulated wait p90 (min)",
+    "plan.greenP90": "Green channel p90 (min)",
+    "plan.target": "Target: wait p90 ≤ {t} min, green channel ≤ {g} min; the hall has {n} counters.",
+    "plan.met": "This plan meets the target with {h} counter-hours.",
+    "plan.notMet": "Even with all {n} counters open, the hours in red miss the target.",
+    "plan.basis.same_weekday": "Based on the last {d} {wd}s ({n} tickets), {s} simulated days.",
+    "plan.basis.working_days": "Too few recent {wd}s on record: based on the last {d} working days ({n} tickets), {s} simulated days.",
+    "plan.reason.closed": "The hall is closed on {date}: nothing to plan.",
+    "plan.reason.holiday": "{date} is a public holiday: the hall is closed.",
+    "plan.reason.no_history": "Not enough tickets in the last 28 days to suggest a plan yet.",
+    "plan.failed": "The plan could not be computed: {msg}", "plan.late": "over target",
+    "wd.0": "Monday", "wd.1": "Tuesday", "wd.2": "Wednesday", "wd.3": "Thursday", "wd.4": "Friday",
+    "wd.5": "Saturday", "wd.6": "Sunday",
   },
 });
 
 const $ = (sel) => document.querySelector(sel);
 const hall = pathParam(1);
-const state = { report: null, live: null, alerts: [], stream: null, charts: {}, refreshTimer: null, today: null };
+const state = {
+  report: null, live: null, alerts: [], stream: null, charts: {}, refreshTimer: null, today: null,
+  plan: null, planError: null,
+};
 
 // Formatting shared by every figure on the page (the browser test reads these).
 export function pct(v) {
@@ -286,6 +315,72 @@ async function loadLive() {
   renderKpis();
 }
 
+// ---- plan for tomorrow ------------------------------------------------------------
+// Simulated on the server (a second or so, then cached): loaded on its own so the
+// rest of the dashboard never waits for it.
+
+function weekdayOf(iso) {
+  // 0 = Monday, as the server counts; the date is a calendar day, not a moment.
+  const [y, m, d] = iso.split("-").map(Number);
+  return (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
+}
+
+function planBar(k, n) {
+  const cells = [];
+  for (let i = 1; i <= Math.max(k, n); i++) cells.push(el("span", { class: i <= k ? "on" : "" }));
+  return el("span", { class: "plan-bar", "aria-hidden": "true" }, cells);
+}
+
+function renderPlan() {
+  const box = $("#plan");
+  const p = state.plan;
+  const summary = $("#plan-summary");
+  const table = $("#plan-table");
+  const note = $("#plan-note");
+  if (state.planError) {
+    box.dataset.state = "error";
+    summary.textContent = t("plan.failed", { msg: state.planError });
+    table.classList.add("hidden");
+    note.textContent = "";
+    return;
+  }
+  if (!p) return;
+  const wd = t(`wd.${weekdayOf(p.date)}`);
+  $("#plan-date").textContent = `${p.date} ${wd}`;
+  if (!p.plan) {
+    box.dataset.state = p.reason || "empty";
+    summary.textContent = t(`plan.reason.${p.reason}`, { date: p.date });
+    table.classList.add("hidden");
+    note.textContent = "";
+    return;
+  }
+  const plan = p.plan;
+  box.dataset.state = "ready";
+  summary.replaceChildren(
+    t("plan.target", { t: p.wait_p90_target_min, g: p.green_p90_target_min, n: p.counters_available }), " ",
+    el("span", { class: `pill ${plan.met ? "ok" : "bad"}`, dataset: { met: plan.met ? "1" : "0" } },
+      plan.met ? t("plan.met", { h: plan.counter_hours }) : t("plan.notMet", { n: p.counters_available })));
+  $("#plan-table tbody").replaceChildren(...plan.hours.map((h) => el("tr", { class: h.late ? "late" : "", dataset: { hour: h.hour } },
+    el("td", {}, h.label.replace("-", "–")),
+    el("td", { class: "plan-count" }, el("strong", { dataset: { counters: h.counters } }, h.counters), ` / ${p.counters_available}`),
+    el("td", {}, planBar(h.counters, p.counters_available)),
+    el("td", {}, mins(h.wait_p90_min), h.late ? el("span", { class: "pill bad" }, t("plan.late")) : null),
+    el("td", {}, mins(h.green_wait_p90_min)))));
+  table.classList.remove("hidden");
+  const hist = p.history;
+  note.textContent = t(`plan.basis.${hist.basis}`, { d: hist.days, wd, n: hist.tickets, s: plan.simulated_days });
+}
+
+async function loadPlan() {
+  try {
+    state.plan = await call("GET", `/api/v1/halls/${encodeURIComponent(hall)}/plan`);
+    state.planError = null;
+  } catch (err) {
+    state.planError = err.message;
+  }
+  renderPlan();
+}
+
 // ---- follow-ups ----------------------------------------------------------------
 
 async function loadFollowups() {
@@ -430,6 +525,7 @@ async function boot() {
     }
     showView("board");
     $("#cases-link").href = `/supervisor/${encodeURIComponent(hall)}/cases`;
+    loadPlan(); // not awaited: the simulation must not hold up the figures
     await loadLive();
     const f = $("#period");
     if (!f.from.value) f.from.value = state.today;
@@ -456,6 +552,7 @@ function init() {
     renderKpis();
     renderLive();
     renderCharts();
+    renderPlan();
     if (state.followups) loadFollowups().catch(() => {});
   });
   $("#logout").addEventListener("click", () => {
@@ -491,6 +588,8 @@ function init() {
   $("#followup-form [data-cancel]").addEventListener("click", () => $("#followup-form").classList.add("hidden"));
   window.addEventListener("resize", () => Object.values(state.charts).forEach((c) => c.resize()));
   setInterval(tick, 1000);
+  // A page left open overnight plans the new tomorrow (the server caches an hour).
+  setInterval(() => { if (staffToken() && !$("#board").classList.contains("hidden")) loadPlan(); }, 30 * 60 * 1000);
   boot();
 }
 
