@@ -26,7 +26,7 @@ def free_port() -> int:
 
 
 class DemoServer:
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="hallq-bench-")
         self.data_dir = Path(self._tmp.name) / "data"
         self.port = free_port()
@@ -38,6 +38,7 @@ class DemoServer:
             "HALLQ_DATA_DIR": str(self.data_dir),
             "HALLQ_ISSUE_PER_MINUTE_PER_DEVICE": "100000000",
             "HALLQ_LOGIN_ATTEMPTS_PER_MINUTE": "100000",
+            **(env or {}),
         }
         self._proc: subprocess.Popen[bytes] | None = None
 

@@ -790,7 +790,7 @@ function wire() {
     ev.preventDefault();
     const f = ev.target;
     await guarded(f, async () => {
-      await login(f.username.value.trim(), f.password.value);
+      await login(f.username.value.trim(), f.password.value, { askPassword: false });
       f.password.value = "";
     });
     if (staffToken()) await boot();

@@ -65,10 +65,64 @@ export async function api(method, path, { body, token, headers } = {}) {
   return data;
 }
 
-export async function login(username, password) {
+export async function login(username, password, { askPassword = true } = {}) {
   const data = await api("POST", "/api/v1/auth/token", { body: { username, password } });
   setStaffToken(data.access_token, data.role);
+  // An account an admin created or reset must choose its own password before
+  // the server lets it do anything else: ask here, on whichever page logged in
+  // (the admin console has its own page for it and passes askPassword: false).
+  if (data.must_change_password && askPassword) {
+    await choosePassword(password);
+    data.must_change_password = false;
+  }
   return data;
+}
+
+// A modal form: new password twice; resolves once the server accepted it.
+// Cancelling logs out again (the token could do nothing anyway).
+function choosePassword(oldPassword) {
+  return new Promise((resolve, reject) => {
+    const msg = el("p", { class: "pw-error", role: "alert" });
+    const first = el("input", { type: "password", name: "new_password", autocomplete: "new-password", minlength: "8", required: true });
+    const second = el("input", { type: "password", name: "repeat", autocomplete: "new-password", minlength: "8", required: true });
+    const form = el("form", { method: "dialog", class: "pw-form" },
+      el("h2", {}, t("pw.title")),
+      el("p", {}, t("pw.why")),
+      el("label", {}, t("pw.new"), first),
+      el("label", {}, t("pw.repeat"), second),
+      msg,
+      el("div", { class: "pw-actions" },
+        el("button", { type: "button", value: "cancel", class: "btn secondary" }, t("pw.cancel")),
+        el("button", { type: "submit", value: "ok", class: "btn" }, t("pw.save"))),
+    );
+    const dialog = el("dialog", { id: "password-dialog" }, form);
+    document.body.append(dialog);
+    const done = (fn, arg) => { dialog.close(); dialog.remove(); fn(arg); };
+    form.querySelector("button[value=cancel]").addEventListener("click", () => {
+      setStaffToken(null);
+      done(reject, new ApiError(403, "must_change_password", t("pw.required")));
+    });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      msg.textContent = "";
+      if (first.value !== second.value) {
+        msg.textContent = t("pw.mismatch");
+        return;
+      }
+      try {
+        await api("POST", "/api/v1/auth/password", {
+          token: staffToken(),
+          body: { old_password: oldPassword, new_password: first.value },
+        });
+        done(resolve);
+      } catch (err) {
+        msg.textContent = err.message;
+      }
+    });
+    dialog.addEventListener("cancel", (e) => e.preventDefault()); // Esc does not skip it
+    dialog.showModal();
+    first.focus();
+  });
 }
 
 // Live events: connects, catches up with ?since=, and on a gap or a "resync"
