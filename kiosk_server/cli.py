@@ -21,6 +21,7 @@ EXTERNAL: dict[str, str] = {
     "plan": "hardware_sim.plan:main",
     "report": "kiosk_server.stats.cli:main",
     "led-bridge": "display_client.serial_bridge.cli:main",
+    "scanner-bridge": "display_client.serial_bridge.scanner:main",
     "printer-agent": "ticket_printer.agent:main",
     "backup": "kiosk_server.ops:backup_main",
     "restore": "kiosk_server.ops:restore_main",
@@ -100,6 +101,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from kiosk_server.logs import log_config
+
     settings = _settings(args)
     if args.workers > 1 and (settings.is_sqlite or settings.event_bus_url.startswith("memory")):
         print(
@@ -118,6 +121,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        log_config=log_config(settings.log_format, args.log_level),
         proxy_headers=True,
         # Screens keep WebSockets open; do not wait for them forever on shutdown.
         timeout_graceful_shutdown=5,

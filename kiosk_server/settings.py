@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     login_attempts_per_minute: int = Field(default=10, ge=1)
     issue_per_minute_per_device: int = Field(default=60, ge=1)
+    # text for a terminal, json (one object per line) for a log shipper; tokens
+    # are taken out of both (kiosk_server/logs.py).
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("event_bus_url")
     @classmethod
