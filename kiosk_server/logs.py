@@ -35,6 +35,22 @@ def redact(text: str) -> str:
     return _DEVICE_TOKEN.sub(f"hqd_{REDACTED}", text)
 
 
+_SPURIOUS_HANDSHAKE = "ASGI callable returned without completing handshake."
+
+
+class DenialNoiseFilter(logging.Filter):
+    """uvicorn's websockets-sansio protocol logs this at ERROR after every
+    WebSocket refused with a denial response (an HTTP 401/403 body, as
+    ``/ws/printer`` sends; Kludex/uvicorn#3138), although the client got the
+    refusal. Our socket handlers accept, close or deny every connection, so the
+    line is kept, at INFO, rather than paging someone for a wrong token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and record.msg == _SPURIOUS_HANDSHAKE:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 class RedactFilter(logging.Filter):
     """Takes tokens out of a record's message and arguments (attach to handlers)."""
 
@@ -99,12 +115,15 @@ def log_config(fmt: LogFormat, level: str = "info") -> dict[str, Any]:
         "class": "logging.StreamHandler",
         "stream": "ext://sys.stderr",
         "formatter": "main",
-        "filters": ["redact"],
+        "filters": ["denial_noise", "redact"],
     }
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": RedactFilter}},
+        "filters": {
+            "redact": {"()": RedactFilter},
+            "denial_noise": {"()": DenialNoiseFilter},
+        },
         "formatters": formatters,
         "handlers": {"main": handler},
         "loggers": {

@@ -110,6 +110,14 @@ async def test_served_json_logs_carry_no_token(tmp_path: Path) -> None:
         ) as ws:
             hello = json.loads(await ws.recv())
             assert hello["type"] == "hello"
+        # A printer socket refused with an HTTP 401 body: the agent reads the
+        # refusal; the log says so without an ERROR line.
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+            async with websockets.connect(f"ws://127.0.0.1:{port}/ws/printer?token=nope"):
+                pass
+        assert refused.value.response.status_code == 401
+        async with httpx.AsyncClient(base_url=url) as c:
+            assert (await c.get("/healthz")).status_code == 200  # the refusal is logged by now
     finally:
         proc.terminate()
         proc.wait(10)
@@ -120,6 +128,8 @@ async def test_served_json_logs_carry_no_token(tmp_path: Path) -> None:
     assert any(p == "/t/***" for p in paths), paths
     messages = [r["msg"] for r in records]
     assert any("/ws/staff?token=***" in m for m in messages), messages
+    assert not [r for r in records if r["level"] == "error"], records
+    assert any("without completing handshake" in r["msg"] for r in records)  # kept, at INFO
     text = log_path.read_text(encoding="utf-8")
     for secret in (tokens["kiosk"], public, staff):
         assert secret not in text
