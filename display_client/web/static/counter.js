@@ -3,6 +3,7 @@
 // "something changed", so a reload or a dropped connection loses nothing.
 import { api, ApiError, el, EventStream, login, setStaffToken, staffToken } from "./api.js";
 import { applyStatic, register, t, toggleLang } from "./i18n.js";
+import { PrinterWatch } from "./printer-status.js";
 
 register({
   "zh-CN": {
@@ -123,6 +124,7 @@ const state = {
   held: [],
   stream: null,
   busy: false,
+  printer: null, // PrinterWatch of the hall's kiosk printer
 };
 window.hallq = { state };
 
@@ -135,6 +137,7 @@ function view(name) {
   for (const id of ["login", "pick", "desk"]) $(id).classList.toggle("hidden", id !== name);
   $("logout").classList.toggle("hidden", name === "login");
   $("switch").classList.toggle("hidden", name !== "desk");
+  renderPrinter();
 }
 
 function token() {
@@ -206,9 +209,10 @@ async function openCounter(id) {
     error(e.message);
   }
   if (state.stream) state.stream.close();
+  if (!state.printer || state.printer.hall !== state.hall) state.printer = new PrinterWatch(state.hall, token, renderPrinter);
   state.stream = new EventStream(`/ws/staff?token=${encodeURIComponent(token())}&hall=${encodeURIComponent(state.hall)}`, {
     onSnapshot: async () => {
-      await refresh();
+      await Promise.all([refresh(), state.printer ? state.printer.refresh() : null]);
       const snap = await api("GET", `/api/v1/halls/${encodeURIComponent(state.hall)}/display`);
       return snap.seq;
     },
@@ -216,7 +220,10 @@ async function openCounter(id) {
     onStatus: (up) => {
       $("live").classList.toggle("off", !up);
       $("live").textContent = t(up ? "counter.live" : "counter.offline");
-      if (up) refresh();
+      if (up) {
+        refresh();
+        if (state.printer) state.printer.refresh();
+      }
     },
   });
   state.stream.start().catch((e) => error(e.message));
@@ -243,6 +250,8 @@ async function refresh() {
 
 let refreshTimer = null;
 function onEvent(ev) {
+  // A printer's state changed: the banner asks again; the queue is untouched.
+  if (state.printer && state.printer.onEvent(ev)) return;
   const d = ev.data || {};
   const mine = state.counter && d.counter === state.counter.number;
   if (mine && ev.type === "ticket.held") rememberHeld(d.number, true);
@@ -259,6 +268,19 @@ function rememberHeld(number, add) {
 }
 
 // ---- rendering ----
+// The kiosk's printer in trouble: a banner under the top bar, never in the way
+// of the buttons. Nothing while it prints, or when the hall does not print.
+function renderPrinter() {
+  const box = $("printer-banner");
+  const b = state.printer && !$("desk").classList.contains("hidden") ? state.printer.banner() : null;
+  box.classList.toggle("hidden", !b);
+  box.dataset.level = b ? b.level : "";
+  box.dataset.state = b ? b.state : "";
+  // What the server said ("local", "agent", "off"; empty before it answered).
+  box.dataset.mode = (state.printer && state.printer.printer && state.printer.printer.mode) || "";
+  box.textContent = b ? b.text : "";
+}
+
 function fmtDuration(sec) {
   const m = Math.floor(sec / 60);
   const s = sec % 60;
@@ -458,6 +480,7 @@ $("logout").addEventListener("click", () => {
   sessionStorage.removeItem("hallq.counter.id");
   if (state.stream) state.stream.close();
   state.counterId = null;
+  state.printer = null;
   start();
 });
 $("switch").addEventListener("click", () => {
@@ -470,6 +493,7 @@ $("lang").addEventListener("click", toggleLang);
 document.addEventListener("hallq:lang", () => {
   applyStatic();
   render();
+  renderPrinter();
 });
 setInterval(renderClock, 1000);
 start();

@@ -2,6 +2,7 @@
 // ECharts charts, report exports, bad-rating follow-ups and the plan for tomorrow.
 import { register, t, toggleLang, applyStatic, currentLang } from "./i18n.js";
 import { ApiError, EventStream, api, el, login, pathParam, setStaffToken, staffToken } from "./api.js";
+import { PrinterWatch } from "./printer-status.js";
 
 register({
   "zh-CN": {
@@ -102,6 +103,8 @@ const state = {
   report: null, live: null, alerts: [], stream: null, charts: {}, refreshTimer: null, today: null,
   plan: null, planError: null,
 };
+// The kiosk's ticket printer: a line in the "now" area, red when it cannot print.
+const printer = new PrinterWatch(hall, staffToken, renderPrinter);
 
 // Formatting shared by every figure on the page (the browser test reads these).
 export function pct(v) {
@@ -281,6 +284,17 @@ function renderLive() {
   const bad = d.bad_ratings_today.map((f) => el("li", { class: "bad" },
     t("sup.badItem", { number: f.number, service: f.service_name, counter: f.counter ?? "-", label: f.score_label })));
   $("#bad").replaceChildren(...(bad.length ? bad : [el("li", { class: "empty" }, t("sup.none"))]));
+}
+
+function renderPrinter() {
+  const box = $("#printer-status");
+  const line = printer.line();
+  box.classList.toggle("hidden", !line);
+  box.dataset.level = line ? line.level : "";
+  box.dataset.state = line ? line.state : "";
+  // What the server said ("local", "agent", "off"; empty before it answered).
+  box.dataset.mode = (printer && printer.printer && printer.printer.mode) || "";
+  box.textContent = line ? line.text : "";
 }
 
 function addAlert(o) {
@@ -486,6 +500,7 @@ function scheduleRefresh() {
 }
 
 function onEvent(ev) {
+  if (printer.onEvent(ev)) return; // the printer line asks again; the figures are unchanged
   if (ev.type === "transaction.overtime") {
     addAlert(ev.data);
     renderAlerts();
@@ -502,6 +517,7 @@ function startStream() {
     onSnapshot: async () => {
       const snap = await api("GET", `/api/v1/halls/${encodeURIComponent(hall)}/display`);
       scheduleRefresh();
+      printer.refresh();
       return snap.seq;
     },
     onStatus: (up) => $("#live").classList.toggle("on", up),
@@ -526,7 +542,7 @@ async function boot() {
     showView("board");
     $("#cases-link").href = `/supervisor/${encodeURIComponent(hall)}/cases`;
     loadPlan(); // not awaited: the simulation must not hold up the figures
-    await loadLive();
+    await Promise.all([loadLive(), printer.refresh()]);
     const f = $("#period");
     if (!f.from.value) f.from.value = state.today;
     if (!f.to.value) f.to.value = state.today;
@@ -553,6 +569,7 @@ function init() {
     renderLive();
     renderCharts();
     renderPlan();
+    renderPrinter();
     if (state.followups) loadFollowups().catch(() => {});
   });
   $("#logout").addEventListener("click", () => {
