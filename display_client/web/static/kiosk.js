@@ -1,5 +1,6 @@
 // Self-service ticket kiosk: pick an item, see its materials, take a ticket.
-// At most three taps (green channel, item, take); scanners type like a keyboard.
+// At most three taps (green channel, item, take); scanners type like a keyboard,
+// or (serial scanners) reach the page through `hallq scanner-bridge` on this PC.
 import { api, ApiError, deviceToken, el, pathParam } from "./api.js";
 import { applyStatic, currentLang, register, t, toggleLang } from "./i18n.js";
 
@@ -41,6 +42,9 @@ register({
     "kiosk.no_token": "本机尚未配对，请联系管理员（需要自助机设备令牌）",
     "kiosk.printer.unknown": "暂不可用",
     "kiosk.clear": "清空",
+    "kiosk.scanner.ok": "扫码器已连接",
+    "kiosk.scanner.port-down": "扫码桥运行中，但扫码器未连接",
+    "kiosk.scanner.down": "扫码桥未运行（hallq scanner-bridge）",
   },
   en: {
     "kiosk.subtitle": "Take a ticket",
@@ -79,6 +83,9 @@ register({
     "kiosk.no_token": "This kiosk is not paired yet; please call the administrator (kiosk device token needed)",
     "kiosk.printer.unknown": "unavailable",
     "kiosk.clear": "Clear",
+    "kiosk.scanner.ok": "Scanner connected",
+    "kiosk.scanner.port-down": "Scanner bridge running, scanner not connected",
+    "kiosk.scanner.down": "Scanner bridge not running (hallq scanner-bridge)",
   },
 });
 
@@ -387,6 +394,70 @@ document.addEventListener("keydown", (ev) => {
   if (ev.key.length === 1) scanBuf += ev.key;
 });
 
+// ---- serial scanner: lines pushed by `hallq scanner-bridge` on this PC ----
+// Opened once with ?scanner=ws://127.0.0.1:8766 (remembered like the device token;
+// ?scanner=off forgets it). Each {"type":"scan","text"} goes through onScan, exactly
+// like a keyboard-wedge scan. A missing bridge is retried quietly: residents see
+// nothing, staff see the dot in the footer.
+const SCANNER_KEY = "hallq.kiosk.scanner";
+
+function scannerUrl() {
+  const params = new URLSearchParams(location.search);
+  if (params.has("scanner")) {
+    const url = (params.get("scanner") || "").trim();
+    if (/^wss?:\/\/./i.test(url)) localStorage.setItem(SCANNER_KEY, url);
+    else localStorage.removeItem(SCANNER_KEY);
+    params.delete("scanner");
+    const q = params.toString();
+    history.replaceState(null, "", location.pathname + (q ? `?${q}` : ""));
+  }
+  return localStorage.getItem(SCANNER_KEY);
+}
+
+function markScanner(s) {
+  state.scanner = s;
+  const dot = $("scanner-status");
+  dot.dataset.state = s;
+  dot.title = t(`kiosk.scanner.${s}`);
+}
+
+function connectScanner(url) {
+  let delay = 1000;
+  $("scanner-status").classList.remove("hidden");
+  markScanner("down");
+  const open = () => {
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch (e) {
+      return; // not a WebSocket URL: stays "down"
+    }
+    ws.onopen = () => {
+      delay = 1000;
+    };
+    ws.onmessage = (msg) => {
+      let m;
+      try {
+        m = JSON.parse(msg.data);
+      } catch (e) {
+        return;
+      }
+      if (m.type === "scan" && typeof m.text === "string") {
+        touch(); // a scan is a touch, as the keyboard scanner's keys are
+        onScan(m.text);
+      } else if (m.type === "status") {
+        markScanner(m.port && m.port.state === "open" ? "ok" : "port-down");
+      }
+    };
+    ws.onclose = () => {
+      markScanner("down");
+      setTimeout(open, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  };
+  open();
+}
+
 // ---- wiring ----
 $("lang").addEventListener("click", toggleLang);
 $("green").addEventListener("click", () => {
@@ -407,6 +478,7 @@ document.addEventListener("hallq:lang", () => {
   renderHall();
   renderPrinter();
   if (state.ticket) renderTicket(state.ticket);
+  if (state.scanner) markScanner(state.scanner);
   tick();
 });
 
@@ -414,6 +486,8 @@ applyStatic();
 buildKeypad();
 renderGreen();
 if (!token) error(t("kiosk.no_token"));
+const scanner = scannerUrl();
+if (scanner) connectScanner(scanner);
 show("start");
 refresh();
 setInterval(tick, 1000);
