@@ -127,10 +127,14 @@ function serviceName(svc) {
 }
 
 // ---- idle timer: back to the start after 15 s without a touch ----
+// Also on the start screen while it holds one resident's choices (a scanned ID
+// number, the green channel, an item): the next person must not take a ticket
+// carrying them.
 let idleTimer = null;
 function touch() {
   clearTimeout(idleTimer);
-  if (state.screen && state.screen !== "start" && state.screen !== "closed") {
+  const personal = state.idNumber || state.green || state.selected;
+  if ((state.screen && state.screen !== "start" && state.screen !== "closed") || personal) {
     idleTimer = setTimeout(reset, IDLE_MS);
   }
 }
@@ -371,6 +375,7 @@ function onScan(text) {
     info.textContent = t(elderly ? "kiosk.scan.id.green" : "kiosk.scan.id", { masked });
     info.classList.remove("hidden");
     if (state.screen !== "start") show("start");
+    touch(); // the ID is held now: arm the idle reset
     return;
   }
   const info = $("scan-info");
@@ -463,6 +468,7 @@ $("lang").addEventListener("click", toggleLang);
 $("green").addEventListener("click", () => {
   state.green = !state.green;
   renderGreen();
+  touch();
 });
 $("back").addEventListener("click", reset);
 $("take").addEventListener("click", () => take());

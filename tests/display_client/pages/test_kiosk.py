@@ -158,3 +158,38 @@ async def test_english_idle_reset_checkin_and_closed_hours(
     when = await page.inner_text("#opens-at")
     assert "26" in when and "08:30" in when
     await save_screenshot(page, "kiosk-closed")
+
+
+async def test_a_scanned_id_left_on_the_start_screen_is_forgotten(
+    page_factory: PageFactory, site: Site
+) -> None:
+    """A resident scans their ID (green channel on) and walks away without a
+    ticket: 15 s later the next person's ticket carries none of it."""
+    page = await page_factory(**KIOSK)
+    await page.clock.install()
+    await page.goto(site.url(f"/kiosk/demo?device_token={site.kit.tokens['kiosk']}"))
+    await page.wait_for_selector(".k-service")
+    await page.keyboard.type(ID_ELDERLY_1949 + "\n", delay=5)
+    await page.wait_for_selector("#green[aria-pressed=true]")
+    await page.wait_for_selector("#scan-info:not(.hidden)")
+    await page.clock.fast_forward(14_000)
+    assert await page.get_attribute("#green", "aria-pressed") == "true"
+    await page.clock.fast_forward(2_000)
+    await page.wait_for_selector("#green[aria-pressed=false]")
+    assert await page.is_hidden("#scan-info")
+
+    # The next resident takes an ordinary ticket: no ID, not green.
+    sent: list[dict[str, object]] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(r.post_data_json)
+            if r.method == "POST" and r.url.endswith("/tickets")
+            else None
+        ),
+    )
+    await page.click("[data-service=payment]")
+    await page.click("#take")
+    await page.wait_for_selector("#screen-ticket:not(.hidden)")
+    assert sent == [{"service": "payment"}]
+    assert await page.is_hidden("#t-channel")
