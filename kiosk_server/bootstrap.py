@@ -22,6 +22,14 @@ DEMO_NAME = "长江镇医保服务站"
 DEMO_HOTLINE = "0512-12393"
 
 
+def demo_notice(hotline: str | None) -> str:
+    """The hall screen's standing notice for a new hall, quoting the hall's own hotline."""
+    parts = ["过号请重新取号", "老年人、残疾人优先办理（绿色通道）"]
+    if hotline:
+        parts.insert(0, f"医保服务热线 {hotline}")
+    return " · ".join(parts)
+
+
 def load_catalog_file(path: Path) -> list[dict[str, Any]]:
     text = path.read_text(encoding="utf-8")
     data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -75,8 +83,10 @@ async def create_hall(
         peak_start="08:30",
         peak_end="10:30",
         policy=PolicyIn().model_dump(),
-        notice="医保服务热线 12393 · 过号请重新取号 · 老年人、残疾人优先办理（绿色通道）",
+        notice=demo_notice(hotline),
         has_kiosk=kind == "township",
+        # An always-open demo or benchmark hall is open on holidays too.
+        official_calendar=not always_open,
     )
     session.add(hall)
     await session.flush()

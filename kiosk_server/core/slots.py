@@ -15,9 +15,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-
-from kiosk_server.core.hours import WEEKDAYS, OpeningHours, Span
+from kiosk_server.core.hours import DayKind as DayKind  # re-exported: slots speak of day kinds
+from kiosk_server.core.hours import OpeningHours, Span
 
 DEFAULT_SLOT_MINUTES = 30
 DEFAULT_CAPACITY = 2
@@ -35,45 +34,14 @@ CODE_ALPHABET = "0123456789"
 CODE_LENGTH = 8
 
 
-class DayKind(StrEnum):
-    NORMAL = "normal"
-    HOLIDAY = "holiday"  # official public holiday: no appointments
-    MAKEUP = "makeup"  # weekend day worked in lieu: weekday hours
-    SPECIAL = "special"  # hours set by the hall for this date
-
-
 def day_kind(hours: OpeningHours, day: date) -> DayKind:
-    if day in hours.special:
-        return DayKind.SPECIAL
-    try:
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        # The calendar for a year is published each winter; until then the
-        # weekly hours stand.
-        return DayKind.NORMAL
-    if on_holiday and name is not None:
-        return DayKind.HOLIDAY
-    if not on_holiday and day.weekday() >= 5:
-        return DayKind.MAKEUP
-    return DayKind.NORMAL
-
-
-def _weekday_hours(hours: OpeningHours) -> Sequence[Span]:
-    for name in WEEKDAYS[:5]:
-        spans = hours.weekly.get(name)
-        if spans:
-            return spans
-    return ()
+    return hours.day_kind(day)
 
 
 def bookable_spans(hours: OpeningHours, day: date) -> Sequence[Span]:
-    """Opening spans of ``day`` in which appointments are offered."""
-    kind = day_kind(hours, day)
-    if kind is DayKind.HOLIDAY:
-        return ()
-    if kind is DayKind.MAKEUP and not hours.weekly.get(WEEKDAYS[day.weekday()]):
-        return _weekday_hours(hours)
-    return hours.spans_on(day)
+    """Opening spans of ``day`` in which appointments are offered: always by the
+    official calendar, since a booking is made days ahead."""
+    return hours.calendar_spans(day)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
+from kiosk_server.core.hours import FIXED_HOLIDAYS
+
 # Guard against a runaway loop on a bad argument: no real deadline needs more.
 MAX_WORKING_DAYS = 366
 
@@ -20,12 +22,13 @@ def is_workday(day: date) -> bool:
     """True on an official working day.
 
     For a year the calendar package has no data for yet (it is published each
-    winter), fall back to Monday-Friday rather than refusing to compute.
+    winter), fall back to Monday-Friday less the fixed-date holidays rather
+    than refusing to compute.
     """
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        return day.weekday() < 5
+        return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
 
 def add_workdays(start: date, n: int) -> date:

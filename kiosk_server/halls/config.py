@@ -46,7 +46,11 @@ class HallConfig:
             code=hall.code,
             name=hall.name,
             tz=ZoneInfo(hall.timezone),
-            hours=OpeningHours.from_json(hall.opening_hours or {}),
+            hours=OpeningHours.from_json(
+                hall.opening_hours or {},
+                # None only on an object not yet flushed: the column's default.
+                official_calendar=hall.official_calendar is not False,
+            ),
             params=params,
             elderly_age=hall.elderly_age,
         )

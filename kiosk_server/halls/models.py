@@ -25,6 +25,8 @@ class Hall(Base):
     policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notice: Mapped[str | None] = mapped_column(Text)
     has_kiosk: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Closed on public holidays, open on make-up working days (调休).
+    official_calendar: Mapped[bool] = mapped_column(Boolean, default=True)
     # Runtime state kept on the hall row so it changes in the same transaction
     # as the ticket it concerns.
     event_seq: Mapped[int] = mapped_column(Integer, default=0)

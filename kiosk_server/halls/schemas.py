@@ -53,6 +53,11 @@ class HallSettingsIn(BaseModel):
     policy: PolicyIn | None = None
     notice: str | None = Field(default=None, max_length=500)
     has_kiosk: bool | None = None
+    official_calendar: bool | None = Field(
+        default=None,
+        description="closed on official public holidays and open on make-up working days "
+        "(调休) with weekday hours; dated opening_hours entries win",
+    )
 
     _check_hours = field_validator("opening_hours")(_hours)
 
@@ -75,6 +80,10 @@ class HallOut(BaseModel):
     policy: PolicyIn
     notice: str | None
     has_kiosk: bool
+    official_calendar: bool
+    day_kind: Literal["normal", "holiday", "makeup", "special"] = Field(
+        description="today under the official calendar and the hall's own dates"
+    )
     open_now: bool
     opens_at: datetime | None
     local_time: datetime
@@ -192,6 +201,9 @@ class DisplaySnapshot(BaseModel):
         default_factory=list, description="notices active today (kiosk_server.notices)"
     )
     local_time: datetime
+    open_now: bool = Field(description="within today's opening hours (holidays closed)")
+    opens_at: datetime | None = Field(description="the next opening when closed")
+    day_kind: Literal["normal", "holiday", "makeup", "special"]
     counters: list[DisplayCounter]
     calls: list[DisplayCall]
     waiting: list[DisplayWaiting]

@@ -56,6 +56,8 @@ def hall_out(ctx: AppContext, hall: Hall) -> HallOut:
         policy=PolicyIn(**(hall.policy or {})),
         notice=hall.notice,
         has_kiosk=hall.has_kiosk,
+        official_calendar=cfg.hours.official_calendar,
+        day_kind=cfg.hours.day_kind(local.date()).value,
         open_now=cfg.hours.is_open(local),
         opens_at=cfg.hours.next_opening(local),
         local_time=local,
@@ -158,6 +160,9 @@ async def display(ctx: AppContext, uow: UnitOfWork, code: str) -> DisplaySnapsho
         notice=notice,
         notices=notices,
         local_time=cfg.local(now),
+        open_now=cfg.hours.is_open(cfg.local(now)),
+        opens_at=cfg.hours.next_opening(cfg.local(now)),
+        day_kind=cfg.hours.day_kind(cfg.service_day(now)).value,
         counters=counters,
         calls=calls,
         waiting=waiting,
@@ -240,7 +245,16 @@ def _apply_settings(hall: Hall, body: HallSettingsIn) -> list[str]:
             value = PolicyIn(**value).model_dump()
         if (
             key
-            in ("name", "kind", "timezone", "elderly_age", "policy", "opening_hours", "has_kiosk")
+            in (
+                "name",
+                "kind",
+                "timezone",
+                "elderly_age",
+                "policy",
+                "opening_hours",
+                "has_kiosk",
+                "official_calendar",
+            )
             and value is None
         ):
             continue

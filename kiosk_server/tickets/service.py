@@ -157,7 +157,10 @@ async def issue(
         )
 
     local = config.local(now)
-    if who.kind == "device" and not config.hours.is_open(local):
+    # A booked resident may check in up to 30 minutes before the slot, which for
+    # the first slot of a session is before the doors open: the booking, already
+    # checked against its window, lets them in.
+    if who.kind == "device" and appointment is None and not config.hours.is_open(local):
         opens = config.hours.next_opening(local)
         when = f"{opens:%m月%d日 %H:%M}" if opens else "另行通知"
         raise HallClosed(

@@ -16,6 +16,10 @@ register({
     "display.green": "绿色通道 {n}",
     "display.hotline": "服务热线：{n}",
     "display.welcome": "欢迎光临，请取号后留意叫号",
+    "display.rest": "休息",
+    "display.shut": "现在不是办理时间",
+    "display.holiday": "今天是法定节假日，暂停办理",
+    "display.opens": "下次开放：{when}",
   },
   en: {
     "display.latest": "Latest calls",
@@ -28,6 +32,10 @@ register({
     "display.green": "green {n}",
     "display.hotline": "Hotline: {n}",
     "display.welcome": "Welcome: please take a ticket and watch for your number",
+    "display.rest": "Closed",
+    "display.shut": "The hall is closed now",
+    "display.holiday": "Public holiday: the hall is closed today",
+    "display.opens": "Opens: {when}",
   },
 });
 
@@ -203,6 +211,7 @@ function renderCounters() {
       let big = cur ? cur.number : t("display.idle");
       if (!cur && c.state === "paused") big = t("display.paused");
       if (!cur && c.state === "closed") big = t("display.closed");
+      if (!cur && !s.open_now) big = t("display.rest");
       return el("div", { class: cls, dataset: { counter: c.number } },
         el("div", { class: "d-cname" }, t("display.window", { n: c.number })),
         el("div", { class: "d-cnum" }, big),
@@ -230,6 +239,15 @@ function renderSide() {
     ),
   );
   const parts = [s.notice || t("display.welcome")];
+  if (!s.open_now) {
+    // Closed: say so first, and when it opens, instead of inviting people to take a ticket.
+    parts.splice(0, 1, t(s.day_kind === "holiday" ? "display.holiday" : "display.shut"));
+    if (s.opens_at) {
+      const when = fmt(new Date(s.opens_at), { month: "long", day: "numeric", weekday: "long", hour: "2-digit", minute: "2-digit", hour12: false });
+      parts.splice(1, 0, t("display.opens", { when }));
+    }
+    if (s.notice) parts.push(s.notice);
+  }
   if (s.hotline) parts.push(t("display.hotline", { n: s.hotline }));
   const text = parts.join("　　　");
   if ($("notice").textContent !== text) {
@@ -306,4 +324,8 @@ document.addEventListener("hallq:lang", () => {
 });
 if ("speechSynthesis" in window) speechSynthesis.getVoices(); // voices load lazily
 setInterval(tick, 1000);
+// Opening and closing happen without an event: look again every minute.
+const refresh = () => loadSnapshot({ announceMissed: false }).catch(() => {});
+setInterval(refresh, 60_000);
+window.hallq.refresh = refresh;
 stream.start().catch(() => setTimeout(() => location.reload(), 5000));

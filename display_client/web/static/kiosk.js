@@ -35,6 +35,8 @@ register({
     "kiosk.issued": "取号时间 {time}",
     "kiosk.done": "完成",
     "kiosk.closed": "现在不是办理时间，暂停取号",
+    "kiosk.closed.holiday": "今天是法定节假日，暂停办理",
+    "kiosk.closed.checkin": "已预约？点此签到",
     "kiosk.opens": "下次开放：{when}",
     "kiosk.opens.unknown": "开放时间请咨询工作人员",
     "kiosk.hotline": "服务热线",
@@ -76,6 +78,8 @@ register({
     "kiosk.issued": "Issued at {time}",
     "kiosk.done": "Done",
     "kiosk.closed": "The hall is closed; no tickets now",
+    "kiosk.closed.holiday": "Public holiday: the hall is closed today",
+    "kiosk.closed.checkin": "Booked? Check in here",
     "kiosk.opens": "Opens: {when}",
     "kiosk.opens.unknown": "Please ask the staff for opening hours",
     "kiosk.hotline": "Hotline",
@@ -187,6 +191,9 @@ function renderHall() {
   $("hall-name").textContent = h.name;
   $("hotline").textContent = h.hotline || "";
   if (!h.open_now) {
+    document.querySelector("#screen-closed .k-closed-title").textContent = t(
+      h.day_kind === "holiday" ? "kiosk.closed.holiday" : "kiosk.closed",
+    );
     $("opens-at").textContent = h.opens_at
       ? t("kiosk.opens", {
           when: formatLocal(h.opens_at, { month: "long", day: "numeric", weekday: "long", hour: "2-digit", minute: "2-digit" }),
@@ -474,6 +481,7 @@ $("back").addEventListener("click", reset);
 $("take").addEventListener("click", () => take());
 $("done").addEventListener("click", reset);
 $("checkin").addEventListener("click", openCheckin);
+$("closed-checkin").addEventListener("click", openCheckin);
 $("checkin-back").addEventListener("click", reset);
 $("checkin-go").addEventListener("click", () => take({ appointment_code: state.code }));
 document.addEventListener("hallq:lang", () => {

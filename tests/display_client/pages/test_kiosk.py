@@ -4,13 +4,14 @@ double tap, scans, closed hours, English."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
 from kiosk_server.clock import FixedClock
 from tests.browser_conftest import PageFactory, save_screenshot
 from tests.display_client.pages.conftest import Site
-from tests.factories import ID_ELDERLY_1949
+from tests.factories import ID_ELDERLY_1949, SHANGHAI
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -193,3 +194,18 @@ async def test_a_scanned_id_left_on_the_start_screen_is_forgotten(
     await page.wait_for_selector("#screen-ticket:not(.hidden)")
     assert sent == [{"service": "payment"}]
     assert await page.is_hidden("#t-channel")
+
+
+async def test_holiday_closed_screen_says_why_and_still_takes_check_ins(
+    page_factory: PageFactory, site: Site, clock: FixedClock
+) -> None:
+    clock.set(datetime(2026, 10, 1, 10, 0, tzinfo=SHANGHAI))  # National Day
+    page = await page_factory(**KIOSK)
+    await page.goto(site.url(f"/kiosk/demo?device_token={site.kit.tokens['kiosk']}"))
+    await page.wait_for_selector("#screen-closed:not(.hidden)")
+    assert "法定节假日" in await page.inner_text("#screen-closed .k-closed-title")
+    assert "10月8日" in await page.inner_text("#opens-at")
+    await page.click("#closed-checkin")
+    await page.wait_for_selector("#screen-checkin:not(.hidden)")
+    await page.click("#checkin-back")
+    await page.wait_for_selector("#screen-closed:not(.hidden)")

@@ -4,12 +4,14 @@ reconnecting; the TTS fallback serves audio; the phone rates when the pad did no
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 
 import pytest
 
+from kiosk_server.clock import FixedClock
 from tests.browser_conftest import PageFactory, save_screenshot
 from tests.display_client.pages.conftest import Site
-from tests.factories import HallKit
+from tests.factories import SHANGHAI, HallKit
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -84,3 +86,24 @@ async def test_calls_made_while_disconnected_are_all_announced_in_order(
     for t in tickets:
         assert str(t["status_url"]).rsplit("/", 1)[1] not in html
     await save_screenshot(screen, "display-busy")
+
+
+async def test_closed_hall_screen_says_so_and_when_it_opens(
+    page_factory: PageFactory, site: Site, clock: FixedClock
+) -> None:
+    clock.set(datetime(2026, 10, 1, 10, 0, tzinfo=SHANGHAI))  # National Day
+    page = await page_factory(width=1920, height=1080)
+    await page.goto(site.url("/display/demo"))
+    await page.wait_for_selector(".d-counter[data-counter='1']")
+    assert await page.inner_text(".d-counter[data-counter='1'] .d-cnum") == "休息"
+    notice = await page.inner_text("#notice")
+    assert "法定节假日" in notice and "10月8日" in notice
+    assert "请取号" not in notice  # no invitation to take a ticket
+
+    # Next morning it opens: the minute refresh shows the counters without an event.
+    clock.set(datetime(2026, 10, 8, 8, 31, tzinfo=SHANGHAI))
+    await page.evaluate("window.hallq.refresh()")
+    await page.wait_for_function(
+        "document.querySelector(\".d-counter[data-counter='1'] .d-cnum\").textContent === '—'"
+    )
+    assert "法定节假日" not in await page.inner_text("#notice")

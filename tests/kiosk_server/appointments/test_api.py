@@ -532,3 +532,24 @@ async def test_config_limits_items_and_capacity(client: httpx.AsyncClient, hall:
     )
     r = await book(client, hall, at(TOMORROW, 9))
     assert r.status_code == 404 and "暂未开放预约" in r.json()["error"]["message"]
+
+
+async def test_first_slot_checks_in_before_the_doors_open(
+    client: httpx.AsyncClient, hall: HallKit, clock: FixedClock
+) -> None:
+    """The 08:30 slot may check in from 08:00, when the hall is still closed to
+    walk-ins: the booking lets the resident in, a walk-in is still refused."""
+    a = await booked(client, hall, at(TOMORROW, 8, 30))
+    clock.set(at(TOMORROW, 8, 10))
+    walk_in = await client.post(
+        f"{API}/halls/{hall.code}/tickets", json={"service": "enrol"}, headers=hall.auth("kiosk")
+    )
+    assert walk_in.status_code == 409 and walk_in.json()["error"]["code"] == "hall_closed"
+    r = await check_in(client, hall, a["code"])
+    assert r.status_code == 201, r.text
+    assert r.json()["channel"] == "appointment"
+    # Earlier than the window is still refused, with the window's own reason.
+    b = await booked(client, hall, at(TOMORROW, 8, 30), name="李四", phone="13912345678")
+    clock.set(at(TOMORROW, 7, 50))
+    early = await check_in(client, hall, b["code"])
+    assert early.status_code == 409 and early.json()["error"]["code"] != "hall_closed"

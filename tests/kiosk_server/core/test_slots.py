@@ -62,8 +62,11 @@ def test_slots_are_cut_from_each_span_and_a_short_tail_is_dropped() -> None:
 
 def test_year_without_calendar_data_falls_back_to_weekly_hours() -> None:
     # chinesecalendar ships data up to the current year; far future years raise inside.
-    assert len(core.slots_on(HOURS, date(2099, 1, 1), TZ, 30)) == 14  # a Thursday
+    assert len(core.slots_on(HOURS, date(2099, 1, 2), TZ, 30)) == 14  # a Friday
     assert core.day_kind(HOURS, date(2099, 1, 3)) is core.DayKind.NORMAL
+    # Holidays fixed by date are still known: no slots on New Year's Day.
+    assert core.day_kind(HOURS, date(2099, 1, 1)) is core.DayKind.HOLIDAY
+    assert core.slots_on(HOURS, date(2099, 1, 1), TZ, 30) == []
 
 
 def test_horizon_and_past() -> None:
