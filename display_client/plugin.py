@@ -54,7 +54,11 @@ class PadOut(BaseModel):
 @router.get(
     "/tts",
     summary="A call announcement as WAV audio (offline Mandarin voice)",
-    description="Only the sentence `请 A012 号 到 3 号窗口 办理` is accepted. 503 when no engine is installed.",
+    description=(
+        "Only the sentence `请 A012 号 到 3 号窗口 办理` (or its spoken form "
+        "`请 A 0 1 2 号到 3 号窗口办理`) is accepted. 503 when espeak-ng is not installed "
+        "or none of its voices reads Mandarin; the hall screen then uses chime and flash."
+    ),
     response_class=FileResponse,
     responses={200: {"content": {"audio/wav": {}}}},
 )
@@ -67,7 +71,10 @@ async def speech(ctx: Ctx, text: Annotated[str, Query(max_length=40)]) -> FileRe
     try:
         path = await tts.render(text, ctx.settings.data_dir / "tts-cache")
     except tts.SpeechUnavailable as exc:
-        raise Unavailable(f"no offline speech engine: {exc}") from None
+        raise Unavailable(
+            f"no offline Mandarin speech on this server: {exc}",
+            details={"fallback": "chime and flash"},
+        ) from None
     return FileResponse(
         path, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"}
     )

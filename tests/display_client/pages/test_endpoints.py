@@ -5,14 +5,17 @@ from __future__ import annotations
 import shutil
 import wave
 from io import BytesIO
+from pathlib import Path
 
 import httpx
 import pytest
 import zxingcpp
 from PIL import Image
 
+from display_client import tts
 from kiosk_server.clock import FixedClock
 from kiosk_server.context import AppContext
+from tests.display_client.fake_espeak import FakeEspeak
 from tests.factories import HallKit, act, issue
 
 pytestmark = pytest.mark.asyncio
@@ -31,6 +34,45 @@ async def test_tts_renders_a_call_and_caches_it(client: httpx.AsyncClient, ctx: 
     assert len(cached) == 1
     again = await client.get("/api/v1/tts", params={"text": text})
     assert again.content == r.content
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+async def test_tts_spoken_form_is_the_same_audio(client: httpx.AsyncClient) -> None:
+    shown = await client.get("/api/v1/tts", params={"text": "请 B007 号 到 2 号窗口 办理"})
+    said = await client.get("/api/v1/tts", params={"text": "请 B 0 0 7 号到 2 号窗口办理"})
+    assert shown.status_code == said.status_code == 200
+    assert shown.content == said.content
+
+
+async def test_tts_is_503_in_the_error_shape_when_no_voice_reads_mandarin(
+    client: httpx.AsyncClient, ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Debian's espeak-ng: the cmn voice reads the characters' pinyin in English.
+    fake = FakeEspeak(tmp_path, {"cmn": "english"})
+    monkeypatch.setattr(tts, "engine", lambda: str(fake.path))
+    r = await client.get("/api/v1/tts", params={"text": "请 A012 号 到 3 号窗口 办理"})
+    assert r.status_code == 503
+    error = r.json()["error"]
+    assert error["code"] == "unavailable"
+    assert "no offline Mandarin speech" in error["message"]
+    assert "cmn: reads it as" in error["message"]
+    assert error["details"] == {"fallback": "chime and flash"}
+    assert fake.renders() == []
+    assert not list((ctx.settings.data_dir / "tts-cache").glob("*.wav"))
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+async def test_tts_is_503_with_only_a_voice_that_reads_english(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exe = tts.engine()
+    assert exe is not None
+    cmn = await tts.phonemes(exe, "cmn", "请号到窗口办理")
+    if cmn is None or not tts.switches_language(cmn):
+        pytest.skip(f"this espeak-ng's cmn voice reads Mandarin ({cmn!r})")
+    monkeypatch.setattr(tts, "VOICES", ("cmn",))
+    r = await client.get("/api/v1/tts", params={"text": "请 A012 号 到 3 号窗口 办理"})
+    assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
 
 
 @pytest.mark.parametrize(
