@@ -17,7 +17,11 @@ _SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 
 class InvalidIdNumber(ValueError):
-    """The ID number is malformed; the message says which part is wrong."""
+    """The ID number is malformed; the message says which part is wrong.
+
+    Residents read it at the kiosk, so it is bilingual like the other
+    resident-facing errors: "English (中文)", the Chinese saying what to do.
+    """
 
 
 @dataclass(frozen=True)
@@ -39,27 +43,37 @@ def parse_id_number(raw: str, today: date | None = None) -> IdNumber:
     if len(value) == 15 and value.isdigit():
         raise InvalidIdNumber(
             "this is an old 15-digit ID number; please use the 18-character number "
-            "on the second-generation ID card"
+            "on the second-generation ID card (这是旧的15位身份证号码，"
+            "请使用第二代身份证上的18位号码)"
         )
     if len(value) != 18:
-        raise InvalidIdNumber(f"an ID number has 18 characters, this one has {len(value)}")
+        raise InvalidIdNumber(
+            f"an ID number has 18 characters, this one has {len(value)} "
+            f"(身份证号码应为18位，现在是{len(value)}位，请核对后重新输入)"
+        )
     if not _SHAPE.match(value):
         raise InvalidIdNumber(
-            "an ID number is 17 digits followed by a digit or X; it contains other characters"
+            "an ID number is 17 digits followed by a digit or X; it contains other characters "
+            "(身份证号码由17位数字和最后一位数字或X组成，请核对后重新输入)"
         )
     try:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise InvalidIdNumber(
-            f"the birth date in the ID number ({value[6:14]}) is not a real date"
+            f"the birth date in the ID number ({value[6:14]}) is not a real date "
+            f"(身份证号码中的出生日期{value[6:14]}不存在，请核对后重新输入)"
         ) from None
     if birth.year < 1880 or (today is not None and birth > today):
-        raise InvalidIdNumber(f"the birth date in the ID number ({value[6:14]}) is not possible")
+        raise InvalidIdNumber(
+            f"the birth date in the ID number ({value[6:14]}) is not possible "
+            f"(身份证号码中的出生日期{value[6:14]}不正确，请核对后重新输入)"
+        )
     expected = check_digit(value[:17])
     if value[17] != expected:
         raise InvalidIdNumber(
             "the last character (check digit) does not match the rest of the ID number; "
-            "please check it was typed or scanned correctly"
+            "please check it was typed or scanned correctly "
+            "(身份证号码校验位不正确，请核对后重新输入)"
         )
     return IdNumber(value=value, birth_date=birth)
 

@@ -32,24 +32,28 @@ def test_lower_case_x_is_accepted() -> None:
 
 def test_wrong_check_digit() -> None:
     bad = ID_YOUNG_1990[:-1] + ("0" if ID_YOUNG_1990[-1] != "0" else "1")
-    with pytest.raises(InvalidIdNumber, match="check digit"):
+    with pytest.raises(InvalidIdNumber, match="check digit") as info:
         parse_id_number(bad)
+    assert "(身份证号码校验位不正确，请核对后重新输入)" in str(info.value)
 
 
 def test_impossible_date() -> None:
     first17 = "32050619900230123"  # 30 February
-    with pytest.raises(InvalidIdNumber, match="not a real date"):
+    with pytest.raises(InvalidIdNumber, match="not a real date") as info:
         parse_id_number(first17 + check_digit(first17))
+    assert "出生日期19900230不存在" in str(info.value)
 
 
 def test_future_birth_date() -> None:
-    with pytest.raises(InvalidIdNumber, match="not possible"):
+    with pytest.raises(InvalidIdNumber, match="not possible") as info:
         parse_id_number(make_id("20300101"), today=date(2026, 11, 25))
+    assert "出生日期20300101不正确" in str(info.value)
 
 
 def test_fifteen_digit_numbers_are_refused_with_advice() -> None:
-    with pytest.raises(InvalidIdNumber, match="15-digit"):
+    with pytest.raises(InvalidIdNumber, match="15-digit") as info:
         parse_id_number("110105491231002")
+    assert "第二代身份证上的18位号码" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +88,26 @@ def test_bands_and_masking() -> None:
     )
     assert keyed_hash("k1", ID_YOUNG_1990) != keyed_hash("k2", ID_YOUNG_1990)
     assert ID_YOUNG_1990 not in keyed_hash("k1", ID_YOUNG_1990)
+
+
+@pytest.mark.parametrize(
+    ("raw", "chinese"),
+    [
+        (ID_YOUNG_1990[:-1] + ("0" if ID_YOUNG_1990[-1] != "0" else "1"), "校验位不正确"),
+        ("110105491231002", "旧的15位身份证号码"),
+        ("1101051990023012", "身份证号码应为18位，现在是16位"),
+        ("11010519491231002Y", "由17位数字和最后一位数字或X组成"),
+        ("32050619900230123" + check_digit("32050619900230123"), "出生日期19900230不存在"),
+        ("11010518700101001" + check_digit("11010518700101001"), "出生日期18700101不正确"),
+    ],
+)
+def test_every_message_is_bilingual_like_other_resident_errors(raw: str, chinese: str) -> None:
+    """Residents read these at the kiosk: "English (中文)" like HallClosed and the
+    duplicate-ticket conflict, the Chinese saying what is wrong and what to do."""
+    with pytest.raises(InvalidIdNumber) as info:
+        parse_id_number(raw, today=date(2026, 11, 25))
+    message = str(info.value)
+    english, _, rest = message.partition(" (")
+    assert english.isascii() and english[0].islower()
+    assert rest.endswith(")") and chinese in rest
+    assert not rest.isascii()
