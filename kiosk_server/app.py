@@ -194,6 +194,9 @@ def create_app(
         if migrate:
             await upgrade(ctx.db.engine)
         if settings.environment == "production":
+            problems = settings.production_problems()
+            if problems:
+                raise RuntimeError("refusing to start in production: " + "; ".join(problems))
             await refuse_demo_passwords(ctx)
         await ctx.bus.start()
         for starter in ctx.extras.get("on_start", []):

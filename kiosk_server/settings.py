@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import secrets
+import socket
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -81,14 +84,31 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production(self) -> Settings:
-        if self.environment == "production" and (
-            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
-        ):
-            raise ValueError(
+        problems = self.production_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def production_problems(self) -> list[str]:
+        """Why these settings must not run a real hall (empty outside production).
+
+        Checked when the settings are read and again at start-up (a copy made with
+        ``model_copy`` skips validation)."""
+        if self.environment != "production":
+            return []
+        problems = []
+        if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+            problems.append(
                 "production needs HALLQ_SECRET_KEY set to a random value of at least 32 "
                 f"characters (e.g. {secrets.token_urlsafe(32)})"
             )
-        return self
+        if not reachable_from_phones(self.public_base_url):
+            problems.append(
+                f"production needs HALLQ_PUBLIC_BASE_URL set to the address phones can reach "
+                f"(e.g. https://hallq.example.gov.cn); {self.public_base_url!r} only works on "
+                "this machine, so the QR codes on printed tickets would be useless"
+            )
+        return problems
 
     @property
     def effective_database_url(self) -> str:
@@ -99,3 +119,37 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+
+def reachable_from_phones(url: str) -> bool:
+    """False for a base URL no phone can open: no http(s) host, or a loopback,
+    ``localhost`` or unspecified (0.0.0.0) address."""
+    try:
+        parsed = urlparse(url)
+        host = parsed.hostname
+    except ValueError:
+        return False
+    if parsed.scheme not in ("http", "https") or not host:
+        return False
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost") or host == "localhost.localdomain":
+        return False
+    ip = _as_ip(host)
+    if ip is None:
+        return True  # a host name: whether it resolves is the operator's business
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_loopback or ip.is_unspecified)
+
+
+def _as_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if re.fullmatch(r"[0-9a-fx.]+", host):  # the short forms browsers accept: 127.1, 0x7f.1
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None

@@ -67,7 +67,12 @@ async def test_production_refuses_demo_password_and_default_secret(tmp_path: Pat
 
     with pytest.raises(ValueError, match="SECRET_KEY"):
         Settings(environment="production", data_dir=tmp_path)
-    dev = Settings(environment="development", data_dir=tmp_path, secret_key="x" * 40)
+    dev = Settings(
+        environment="development",
+        data_dir=tmp_path,
+        secret_key="x" * 40,
+        public_base_url="https://hallq.example.gov.cn",
+    )
     setup = create_app(dev)
     async with setup.router.lifespan_context(setup), unit_of_work(setup.state.ctx.db) as uow:
         await create_user(uow.session, "admin", DEMO_ADMIN_PASSWORD, Role.ADMIN, all_halls=True)
