@@ -18,7 +18,7 @@ from tests.factories import HallKit
 
 pytestmark = pytest.mark.asyncio
 
-STANDING = "医保服务热线 12393 · 过号请重新取号 · 老年人、残疾人优先办理（绿色通道）"
+STANDING = "医保服务热线 0512-12393 · 过号请重新取号 · 老年人、残疾人优先办理（绿色通道）"
 
 
 async def events(ctx: AppContext, hall_id: int, type_: str) -> list[dict[str, Any]]:
