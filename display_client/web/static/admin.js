@@ -232,6 +232,7 @@ async function loadHall() {
   f.green_burst.value = h.policy.green_burst;
   f.max_wait_minutes.value = h.policy.max_wait_minutes;
   f.peak_green_burst.value = h.policy.peak_green_burst ?? "";
+  f.official_calendar.checked = h.official_calendar;
   const hours = h.opening_hours || {};
   $("#weekly-hours").replaceChildren(
     ...WEEKDAYS.map((d) =>
@@ -283,6 +284,7 @@ function hallBody() {
     peak_end: pe,
     policy: { name: f.policy_name.value, green_burst: gb, max_wait_minutes: mw, peak_green_burst: pgb },
     opening_hours: hours,
+    official_calendar: f.official_calendar.checked,
   };
 }
 

@@ -63,9 +63,12 @@ async def test_hall_settings_with_extended_day_and_language_switch(
     await page.fill("#special-hours tr:last-child [name=special_spans]", "09:00-12:00")
     await page.fill("#hall-form [name=green_burst]", "3")
     await page.fill("#hall-form [name=hotline]", "0512-12393")
+    assert await page.is_checked("#hall-form [name=official_calendar]")  # a real hall's default
+    await page.uncheck("#hall-form [name=official_calendar]")
     await page.click("#hall-form button[type=submit]")
     await page.wait_for_selector("#flash:not(.hidden)")
     h = (await client.get(f"/api/v1/halls/{kit.code}")).json()
+    assert h["official_calendar"] is False
     assert h["opening_hours"]["2026-11-28"] == ["09:00-12:00"]
     assert h["policy"]["green_burst"] == 3 and h["hotline"] == "0512-12393"
     await page.wait_for_selector("#flash.hidden", state="attached", timeout=5000)
