@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hardware_sim.scenario import CounterSpec, Item, Scenario, ServiceMinutes
 from kiosk_server.core.estimate import _without_outliers
 from kiosk_server.core.states import Channel, TicketState
+from kiosk_server.counters.models import ServingTime
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Hall, Service
@@ -41,29 +42,37 @@ async def ticket_facts(
     session: AsyncSession, hall: Hall, date_from: date, date_to: date
 ) -> list[TicketFacts]:
     config = HallConfig.of(hall)
-    stmt = select(
-        Ticket.service_id,
-        Ticket.service_day,
-        Ticket.issued_at,
-        Ticket.channel,
-        Ticket.state,
-        Ticket.started_at,
-        Ticket.finished_at,
-        # A transferred ticket continues as another row: count the resident once.
-        Ticket.transferred_from_id,
-    ).where(
-        Ticket.hall_id == hall.id,
-        Ticket.service_day >= date_from,
-        Ticket.service_day <= date_to,
+    stmt = (
+        select(
+            Ticket.service_id,
+            Ticket.service_day,
+            Ticket.issued_at,
+            Ticket.channel,
+            Ticket.state,
+            Ticket.started_at,
+            Ticket.finished_at,
+            # A transferred ticket continues as another row: count the resident once.
+            Ticket.transferred_from_id,
+            # Serving time over every segment (a hold's time not counted).
+            ServingTime.served_seconds,
+        )
+        .outerjoin(ServingTime, ServingTime.ticket_id == Ticket.id)
+        .where(
+            Ticket.hall_id == hall.id,
+            Ticket.service_day >= date_from,
+            Ticket.service_day <= date_to,
+        )
     )
     out: list[TicketFacts] = []
-    for sid, day, issued, channel, state, started, finished, moved in (
+    for sid, day, issued, channel, state, started, finished, moved, served in (
         await session.execute(stmt)
     ).all():
         if moved is not None:
             continue
         minutes = None
-        if state == TicketState.DONE.value and started and finished:
+        if state == TicketState.DONE.value and served is not None:
+            minutes = served / 60.0
+        elif state == TicketState.DONE.value and started and finished:
             minutes = (finished - started).total_seconds() / 60.0
         out.append(
             TicketFacts(

@@ -14,7 +14,8 @@ from sqlalchemy import update
 
 from kiosk_server.auth.models import Device
 from kiosk_server.context import AppContext
-from kiosk_server.core.timing import is_overtime
+from kiosk_server.core.timing import over_target
+from kiosk_server.counters import repository as counters_repo
 from kiosk_server.db.uow import unit_of_work
 from kiosk_server.events import repository as events_repo
 from kiosk_server.events.service import emit
@@ -32,16 +33,20 @@ async def overtime(ctx: AppContext) -> int:
     sent = 0
     async with unit_of_work(ctx.db) as uow:
         s = uow.session
-        for t in await tickets_repo.serving_overdue_candidates(s):
+        candidates = await tickets_repo.serving_overdue_candidates(s)
+        clocks = await counters_repo.clocks_for(s, [t.id for t in candidates])
+        for t in candidates:
             svc = await halls_repo.get_service_by_id(s, t.service_id)
-            if t.started_at is None or not is_overtime(t.started_at, now, svc.target_minutes):
+            # Serving time over every segment: a hold and call-back does not reset it.
+            served = counters_repo.ticket_clock(clocks, t).seconds(now)
+            if t.started_at is None or not over_target(served, svc.target_minutes):
                 continue
             if not await tickets_repo.mark_overtime_notified(s, t.id):
                 continue  # another process announced it
             hall = await halls_repo.get_hall_by_id(s, t.hall_id)
             counter = await halls_repo.get_counter(s, t.counter_id) if t.counter_id else None
             data = event_data(t, svc, counter.number if counter else None)
-            data["elapsed_seconds"] = int((now - t.started_at).total_seconds())
+            data["elapsed_seconds"] = int(served)
             data["target_minutes"] = svc.target_minutes
             await emit(ctx, uow, hall.id, hall.code, "transaction.overtime", data, now)
             sent += 1

@@ -14,7 +14,8 @@ from kiosk_server.context import AppContext
 from kiosk_server.core.numbering import parse_number
 from kiosk_server.core.policy import PolicyState, after_call, eligible
 from kiosk_server.core.states import Action, TicketState, TransitionError, next_state
-from kiosk_server.core.timing import clock_level
+from kiosk_server.core.timing import clock_level, over_target
+from kiosk_server.counters import repository as counters_repo
 from kiosk_server.counters.schemas import ActionResult, CounterOut, Finish, Transfer
 from kiosk_server.db.uow import UnitOfWork
 from kiosk_server.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
@@ -124,6 +125,15 @@ def _need_free(desk: Desk) -> None:
 
 async def _service(uow: UnitOfWork, t: Ticket) -> Service:
     return await halls_repo.get_service_by_id(uow.session, t.service_id)
+
+
+async def _stop_clock(uow: UnitOfWork, t: Ticket, now: datetime) -> float | None:
+    """End the running serving segment (hold, finish, transfer); the serving time so far."""
+    if t.started_at is None:
+        return None
+    clock = (await counters_repo.clock(uow.session, t)).stop(now)
+    await counters_repo.save_clock(uow.session, t.id, clock)
+    return clock.closed_seconds
 
 
 def _count_call(ctx: AppContext, uow: UnitOfWork, desk: Desk, t: Ticket) -> None:
@@ -289,9 +299,14 @@ async def start(ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id: in
     desk = await _desk(ctx, uow, who, counter_id)
     t = _need_current(desk, "start")
     t.state = _transition(t, Action.START).value
-    t.started_at = ctx.clock.now()
+    now = ctx.clock.now()
+    # Started again after a hold and call-back: the first start stays and the
+    # clock goes on from the serving time already spent (time held not counted).
+    clock = (await counters_repo.clock(uow.session, t)).start(now)
+    if t.started_at is None:
+        t.started_at = now
     t.served_by_id = desk.user_id
-    await uow.session.flush()
+    await counters_repo.save_clock(uow.session, t.id, clock)
     await _emit_ticket(ctx, uow, desk, "ticket.started", t)
     record(ctx, uow, who, "ticket.start", hall_id=desk.hall.id, target=t.number)
     return await _result(ctx, uow, desk, t)
@@ -311,9 +326,9 @@ async def finish(
     t.outcome = body.outcome.value
     if t.served_by_id is None:
         t.served_by_id = desk.user_id
+    service_seconds = await _stop_clock(uow, t, t.finished_at)
     await uow.session.flush()
     service = await _service(uow, t)
-    service_seconds = (t.finished_at - t.started_at).total_seconds() if t.started_at else None
     await _emit_ticket(
         ctx,
         uow,
@@ -323,7 +338,8 @@ async def finish(
         {
             "outcome": t.outcome,
             "service_seconds": service_seconds,
-            "over_target": bool(service_seconds and service_seconds > service.target_minutes * 60),
+            "over_target": service_seconds is not None
+            and over_target(service_seconds, service.target_minutes),
         },
     )
     record(
@@ -364,6 +380,8 @@ async def hold(ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id: int
     desk = await _desk(ctx, uow, who, counter_id)
     t = _need_current(desk, "hold")
     t.state = _transition(t, Action.HOLD).value
+    # The resident fetches a paper: the serving clock stops until the restart.
+    await _stop_clock(uow, t, ctx.clock.now())
     await uow.session.flush()
     await _emit_ticket(ctx, uow, desk, "ticket.held", t)
     record(ctx, uow, who, "ticket.hold", hall_id=desk.hall.id, target=t.number)
@@ -399,6 +417,7 @@ async def transfer(
             raise Conflict(f"counter {target.number} does not take {service.name_zh}")
     t.state = _transition(t, Action.TRANSFER).value
     t.finished_at = ctx.clock.now()
+    await _stop_clock(uow, t, t.finished_at)
     await s.flush()
     # The resident keeps the number and the place they had by issue time.
     moved = Ticket(
@@ -517,11 +536,13 @@ async def _counter_out(ctx: AppContext, uow: UnitOfWork, desk: Desk) -> CounterO
         ticket = ticket_out(
             ctx, t, svc, counter_number=desk.counter.number, counter_name=desk.counter.name
         )
-        since = t.started_at or t.called_at
-        if since is not None:
-            elapsed = int((now - since).total_seconds())
-            if t.started_at is not None:
-                level = clock_level(elapsed, svc.target_minutes)
+        if t.started_at is not None:
+            # Serving time over every segment; paused while a called-back
+            # resident has not been started again.
+            elapsed = int((await counters_repo.clock(s, t)).seconds(now))
+            level = clock_level(elapsed, svc.target_minutes)
+        elif t.called_at is not None:
+            elapsed = int((now - t.called_at).total_seconds())
     staff = None
     if desk.counter.staff_user_id is not None:
         user = await s.get(User, desk.counter.staff_user_id)

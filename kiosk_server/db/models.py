@@ -3,6 +3,7 @@
 from kiosk_server.appointments.models import Appointment, AppointmentConfig, AppointmentSlot
 from kiosk_server.audit.models import AuditEntry
 from kiosk_server.auth.models import Device, User, UserHall
+from kiosk_server.counters.models import ServingTime
 from kiosk_server.db.base import Base
 from kiosk_server.events.models import EventRow
 from kiosk_server.followups.models import FollowUp, ProxyCase
@@ -28,6 +29,7 @@ __all__ = [
     "ProxyCase",
     "Rating",
     "Service",
+    "ServingTime",
     "Ticket",
     "User",
     "UserHall",

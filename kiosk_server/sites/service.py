@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,8 @@ from kiosk_server.audit.service import record
 from kiosk_server.auth.principal import Principal, Role
 from kiosk_server.bootstrap import create_hall
 from kiosk_server.context import AppContext
+from kiosk_server.core.timing import ServingClock
+from kiosk_server.counters import repository as counters_repo
 from kiosk_server.db.uow import UnitOfWork
 from kiosk_server.errors import BadRequest, Conflict, NotFound
 from kiosk_server.halls import repository as halls_repo
@@ -31,7 +33,7 @@ MAX_DAYS = 366
 
 
 def _records(
-    tickets: Sequence[Ticket], services: dict[int, Service]
+    tickets: Sequence[Ticket], services: dict[int, Service], clocks: Mapping[int, ServingClock]
 ) -> dict[int, list[TicketRecord]]:
     out: dict[int, list[TicketRecord]] = {}
     for t in tickets:
@@ -52,6 +54,11 @@ def _records(
                 finished_at=t.finished_at,
                 outcome=t.outcome,
                 transferred_from=t.transferred_from_id,
+                served_seconds=(
+                    counters_repo.ticket_clock(clocks, t).closed_seconds
+                    if t.started_at is not None
+                    else None
+                ),
             )
         )
     return out
@@ -125,7 +132,15 @@ async def rollup(
         raise BadRequest(f"a roll-up covers at most {MAX_DAYS} days; ask for a shorter period")
     ids = [h.id for h in sites]
     services = {svc.id: svc for svc in await repo.services(s, ids)} if ids else {}
-    tickets = _records(await repo.tickets(s, ids, first, last), services) if ids else {}
+    tickets = (
+        _records(
+            await repo.tickets(s, ids, first, last),
+            services,
+            await counters_repo.clocks_between(s, ids, first, last),
+        )
+        if ids
+        else {}
+    )
     ratings = _rating_records(await repo.ratings(s, ids, first, last)) if ids else {}
     cases = await repo.open_cases(s, ids) if ids else {}
     counters = await repo.counter_counts(s, ids) if ids else {}

@@ -10,7 +10,11 @@ Conventions (written down because reports are compared by hand):
   transfer creates. "Served" counts finished rows (a transferred resident who
   is then finished is served once, at the counter that finished them).
 - Wait = first call - original issue time, for original tickets that were called.
-- Service time = finish - start of finished rows.
+- Service time of a finished row = the sum of its serving segments (start to
+  hold, call-back start to finish): time held (挂起) while the resident fetches
+  a paper is not counted, and no segment is lost (see core.timing.ServingClock).
+  A record without that sum (history written straight into the database) is
+  timed finish - start.
 - Percentiles use the nearest-rank method: p-th percentile of n sorted values is
   the value at rank ceil(p/100 * n), so they are always an observed value.
 - Minutes are rounded to 2 decimals, shares to 4 (0.9523 = 95.23 %).
@@ -63,6 +67,8 @@ class TicketRecord:
     staff: str | None = None  # who served it (display name)
     outcome: str | None = None
     transferred_from: int | None = None
+    # Serving time summed over the segments (None: unknown, use finish - start).
+    served_seconds: float | None = None
 
     @property
     def original(self) -> bool:
@@ -76,7 +82,11 @@ class TicketRecord:
 
     @property
     def service_minutes(self) -> float | None:
-        if self.state != "done" or self.started_at is None or self.finished_at is None:
+        if self.state != "done":
+            return None
+        if self.served_seconds is not None:
+            return max(0.0, self.served_seconds / 60)
+        if self.started_at is None or self.finished_at is None:
             return None
         return max(0.0, (self.finished_at - self.started_at).total_seconds() / 60)
 

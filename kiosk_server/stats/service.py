@@ -10,7 +10,8 @@ from typing import Any
 from kiosk_server.auth.principal import Principal, Role
 from kiosk_server.context import AppContext
 from kiosk_server.core.states import TicketState
-from kiosk_server.core.timing import is_overtime
+from kiosk_server.core.timing import over_target
+from kiosk_server.counters import repository as counters_repo
 from kiosk_server.db.uow import UnitOfWork
 from kiosk_server.errors import ValidationFailed
 from kiosk_server.followups import repository as followups_repo
@@ -82,6 +83,7 @@ async def figure_input(
     services = {x.id: x for x in await halls_repo.list_services(s, hall.id, enabled_only=False)}
     counters = {c.id: c.number for c in await halls_repo.list_counters(s, hall.id)}
     tickets = await repo.tickets_between(s, hall.id, start, end)
+    clocks = await counters_repo.clocks_between(s, [hall.id], start, end)
     ratings = await repo.ratings_for_days(s, hall.id, start, end)
     user_ids = {u for t in tickets for u in (t.served_by_id, t.called_by_id) if u is not None}
     user_ids |= {r.staff_user_id for r in ratings if r.staff_user_id is not None}
@@ -108,6 +110,11 @@ async def figure_input(
                 staff=names.get(staff_id) if staff_id else None,
                 outcome=t.outcome,
                 transferred_from=t.transferred_from_id,
+                served_seconds=(
+                    counters_repo.ticket_clock(clocks, t).closed_seconds
+                    if t.started_at is not None
+                    else None
+                ),
             )
         )
     by_id = {r.id: r for r in records}
@@ -186,6 +193,8 @@ async def live(ctx: AppContext, uow: UnitOfWork, who: Principal, hall_code: str)
     services = {x.id: x for x in await halls_repo.list_services(s, hall.id, enabled_only=False)}
     counters = {c.id: c for c in await halls_repo.list_counters(s, hall.id)}
     tickets = await repo.tickets_between(s, hall.id, day, day)
+    at_counters = [t for t in tickets if t.state in ("called", "serving")]
+    clocks = await counters_repo.clocks_for(s, [t.id for t in at_counters])
     waiting: dict[str, dict[str, Any]] = {}
     for x in services.values():
         if x.enabled:
@@ -206,15 +215,19 @@ async def live(ctx: AppContext, uow: UnitOfWork, who: Principal, hall_code: str)
             )
             row["waiting"] += 1
     for c in counters.values():
-        t = next(
-            (x for x in tickets if x.counter_id == c.id and x.state in ("called", "serving")),
-            None,
-        )
+        t = next((x for x in at_counters if x.counter_id == c.id), None)
         svc = services[t.service_id] if t else None
-        elapsed = int((now - t.started_at).total_seconds()) if t and t.started_at else None
-        over = bool(
-            t and svc and t.started_at and is_overtime(t.started_at, now, svc.target_minutes)
-        )
+        elapsed = None
+        clock_since = None
+        if t is not None and t.started_at is not None:
+            # Serving time over every segment (a hold and call-back neither
+            # resets it nor counts the time held).
+            clock = counters_repo.ticket_clock(clocks, t)
+            served = clock.seconds(now)
+            elapsed = int(served)
+            if clock.running_since is not None:
+                clock_since = now - timedelta(seconds=served)
+        over = bool(svc and elapsed is not None and over_target(elapsed, svc.target_minutes))
         counter_rows.append(
             {
                 "counter": c.number,
@@ -223,7 +236,12 @@ async def live(ctx: AppContext, uow: UnitOfWork, who: Principal, hall_code: str)
                 "number": t.number if t else None,
                 "ticket_state": t.state if t else None,
                 "service_name": svc.name_zh if svc else None,
-                "started_at": t.started_at.isoformat() if t and t.started_at else None,
+                # Where the page's ticking clock counts from: now minus the
+                # serving time so far (the first start unless the ticket was
+                # held); None while the clock is stopped (called back, not
+                # started again). first_started_at is the real first start.
+                "started_at": clock_since.isoformat() if clock_since else None,
+                "first_started_at": t.started_at.isoformat() if t and t.started_at else None,
                 "elapsed_seconds": elapsed,
                 "target_minutes": svc.target_minutes if svc else None,
                 "overtime": over,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -229,3 +230,26 @@ def test_empty_period_has_no_fake_zeroes() -> None:
 )
 def test_percentile_nearest_rank(values: list[float], p: float, expected: float | None) -> None:
     assert percentile(values, p) == expected
+
+
+def test_service_time_is_the_sum_of_serving_segments() -> None:
+    # Served 09:00-09:07, held 20 min, served again 09:27-09:31: 11 minutes, not 31.
+    held = TicketRecord(
+        id=1,
+        number="A001",
+        service="enrol",
+        service_name="参保登记",
+        instant=True,
+        target_minutes=10,
+        channel="normal",
+        state="done",
+        issued_at=datetime(2026, 11, 25, 8, 55, tzinfo=TZ),
+        started_at=at("09:00"),
+        finished_at=at("09:31"),
+        served_seconds=11 * 60,
+    )
+    o = build_report(FigureInput([held], [], TZ, DAY, DAY)).overall
+    assert (o.service_avg, o.instant_over_target, o.busy_minutes) == (11.0, 1, 11.0)
+    # A record without the sum (history written straight into the database).
+    legacy = replace(held, served_seconds=None)
+    assert legacy.service_minutes == 31.0
