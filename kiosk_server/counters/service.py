@@ -521,6 +521,14 @@ async def describe(ctx: AppContext, uow: UnitOfWork, who: Principal, counter_id:
     return await _counter_out(ctx, uow, desk)
 
 
+async def _staff_name(uow: UnitOfWork, user_id: int | None) -> str | None:
+    """A staff member's display name (accounts are deactivated, never deleted)."""
+    if user_id is None:
+        return None
+    user = await uow.session.get(User, user_id)
+    return (user.display_name or user.username) if user else None
+
+
 async def _counter_out(ctx: AppContext, uow: UnitOfWork, desk: Desk) -> CounterOut:
     s = uow.session
     now = ctx.clock.now()
@@ -536,6 +544,7 @@ async def _counter_out(ctx: AppContext, uow: UnitOfWork, desk: Desk) -> CounterO
         ticket = ticket_out(
             ctx, t, svc, counter_number=desk.counter.number, counter_name=desk.counter.name
         )
+        ticket.served_by = await _staff_name(uow, t.served_by_id)
         if t.started_at is not None:
             # Serving time over every segment; paused while a called-back
             # resident has not been started again.
@@ -543,10 +552,7 @@ async def _counter_out(ctx: AppContext, uow: UnitOfWork, desk: Desk) -> CounterO
             level = clock_level(elapsed, svc.target_minutes)
         elif t.called_at is not None:
             elapsed = int((now - t.called_at).total_seconds())
-    staff = None
-    if desk.counter.staff_user_id is not None:
-        user = await s.get(User, desk.counter.staff_user_id)
-        staff = (user.display_name or user.username) if user else None
+    staff = await _staff_name(uow, desk.counter.staff_user_id)
     return CounterOut(
         id=desk.counter.id,
         hall=desk.hall.code,
@@ -571,4 +577,6 @@ async def _result(ctx: AppContext, uow: UnitOfWork, desk: Desk, t: Ticket | None
         number = desk.counter.number if at_desk else None
         name = desk.counter.name if at_desk else None
         ticket = ticket_out(ctx, t, svc, counter_number=number, counter_name=name)
+        # Staff views name who served it, as GET /tickets/by-id/{id} does.
+        ticket.served_by = await _staff_name(uow, t.served_by_id)
     return ActionResult(ticket=ticket, counter=await _counter_out(ctx, uow, desk))

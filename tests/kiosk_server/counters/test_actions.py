@@ -196,3 +196,41 @@ async def test_rating_once_per_finished_ticket(client: httpx.AsyncClient, hall: 
     assert r.status_code == 403
     bad = await client.post(f"/api/v1/tickets/{token}/rating", json={"score": 6})
     assert bad.status_code == 422
+
+
+async def test_action_responses_name_who_served(client: httpx.AsyncClient, hall: HallKit) -> None:
+    await issue(client, hall, "enrol")
+    called = (await act(client, hall, 1, "call-next")).json()
+    assert called["ticket"]["served_by"] is None  # called, nobody has served it yet
+    started = (await act(client, hall, 1, "start")).json()
+    assert started["ticket"]["served_by"] == "demo-staff1"
+    assert started["counter"]["ticket"]["served_by"] == "demo-staff1"
+    counter = await client.get(
+        f"/api/v1/counters/{hall.counter_ids[1]}", headers=hall.auth("staff1")
+    )
+    assert counter.json()["ticket"]["served_by"] == "demo-staff1"
+    # A supervisor closing it at counter 1 does not take the credit.
+    done = (await act(client, hall, 1, "finish", who="supervisor", outcome="completed")).json()
+    assert done["ticket"]["served_by"] == "demo-staff1"
+    by_id = await client.get(
+        f"/api/v1/tickets/by-id/{done['ticket']['id']}", headers=hall.auth("staff1")
+    )
+    assert by_id.json()["served_by"] == done["ticket"]["served_by"]
+
+
+async def test_a_rating_pad_rates_only_its_own_counters_tickets(
+    client: httpx.AsyncClient, hall: HallKit
+) -> None:
+    # The kit's pad stands at counter 1; a ticket served at counter 2 is not its to rate.
+    t = await issue(client, hall, "enrol")
+    await act(client, hall, 2, "call-next")
+    await act(client, hall, 2, "start")
+    await act(client, hall, 2, "finish", outcome="completed")
+    r = await client.post(
+        f"/api/v1/tickets/{t['id']}/rating", json={"score": 1}, headers=hall.auth("pad")
+    )
+    assert r.status_code == 403 and "another counter" in r.json()["error"]["message"]
+    # The resident can still rate it from the phone.
+    token = t["status_url"].rsplit("/", 1)[1]
+    r = await client.post(f"/api/v1/tickets/{token}/rating", json={"score": 5})
+    assert r.status_code == 201
