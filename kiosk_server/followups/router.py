@@ -82,6 +82,10 @@ async def list_cases(
     "/cases/{case_id}",
     response_model=CaseOut,
     summary="Move a proxy case on: submitted, result returned, handed over (staff)",
+    description="`materials_complete_on` (the 3 working days count from it) may only be set "
+    "between the case's service day and today, and only before the case is submitted; any "
+    "other date is refused with 422 `invalid_value`. A change is audited with the old and "
+    "new date and deadline.",
 )
 async def update_case(ctx: Ctx, who: Who, case_id: DbId, body: CasePatch) -> CaseOut:
     async with unit_of_work(ctx.db) as uow:

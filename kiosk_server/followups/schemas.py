@@ -102,7 +102,10 @@ class CaseOut(BaseModel):
 class CasePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     state: CaseState | None = None
-    materials_complete_on: date | None = None
+    materials_complete_on: date | None = Field(
+        default=None,
+        description="the day the materials were complete: between the case's service day and today",
+    )
     # Entered in full by staff, stored masked only (张*三, 138****5678).
     resident_name: str | None = Field(default=None, max_length=40)
     resident_phone: str | None = Field(default=None, max_length=20, pattern=r"^[0-9+\- ]{4,20}$")

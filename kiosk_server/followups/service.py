@@ -15,7 +15,7 @@ from kiosk_server.auth.principal import Principal, Role
 from kiosk_server.context import AppContext
 from kiosk_server.core.workdays import add_workdays
 from kiosk_server.db.uow import UnitOfWork
-from kiosk_server.errors import Conflict, NotFound
+from kiosk_server.errors import Conflict, NotFound, ValidationFailed
 from kiosk_server.events.service import emit
 from kiosk_server.followups import repository as repo
 from kiosk_server.followups.models import FollowUp, ProxyCase
@@ -352,6 +352,27 @@ async def list_cases(
     return [c for c in out if overdue is None or c.overdue == overdue]
 
 
+def _check_materials_date(c: ProxyCase, config: HallConfig, value: date, today: date) -> None:
+    """The materials were completed between the case's service day and today.
+
+    The 3-working-day deadline counts from this date, so a date in the future
+    (or before the resident came) would move the deadline and hide an overdue case.
+    """
+    earliest = min(c.service_day, config.service_day(c.opened_at))
+    if earliest <= value <= today:
+        return
+    raise ValidationFailed(
+        f"materials_complete_on must be between the case's service day {earliest.isoformat()} "
+        f"and today {today.isoformat()}; {value.isoformat()} is not "
+        "(材料齐全日期须在受理日与今天之间)",
+        details={
+            "field": "materials_complete_on",
+            "earliest": earliest.isoformat(),
+            "latest": today.isoformat(),
+        },
+    )
+
+
 async def update_case(
     ctx: AppContext, uow: UnitOfWork, who: Principal, case_id: int, body: CasePatch
 ) -> CaseOut:
@@ -369,10 +390,15 @@ async def update_case(
     ):
         if c.state not in (CaseState.ACCEPTED.value, CaseState.RETURNED_INCOMPLETE.value):
             raise Conflict("the materials date can only change before the case is submitted")
+        _check_materials_date(c, config, body.materials_complete_on, config.service_day(now))
+        old_on, old_deadline = c.materials_complete_on, c.deadline
         c.materials_complete_on = body.materials_complete_on
         c.deadline = add_workdays(body.materials_complete_on, PROXY_WORKING_DAYS)
+        # Moving the date moves the deadline: the log keeps the old values beside the new.
         changes["materials_complete_on"] = c.materials_complete_on.isoformat()
+        changes["materials_complete_on_old"] = old_on.isoformat()
         changes["deadline"] = c.deadline.isoformat()
+        changes["deadline_old"] = old_deadline.isoformat()
     refs = []
     if body.resident_name:
         refs.append(mask_name(body.resident_name))
@@ -405,10 +431,11 @@ async def update_case(
             c.submitted_at = None
         changes["state"] = c.state
     if changes:
-        c.history = [
-            *(c.history or []),
-            {"at": now.isoformat(), "state": c.state, "by": who.actor, "note": body.note},
-        ]
+        entry = {"at": now.isoformat(), "state": c.state, "by": who.actor, "note": body.note}
+        if "materials_complete_on" in changes:
+            old, new = changes["materials_complete_on_old"], changes["materials_complete_on"]
+            entry["materials_complete_on"] = f"{old} → {new}"
+        c.history = [*(c.history or []), entry]
         record(ctx, uow, who, "case.update", hall_id=c.hall_id, target=c.number,
                detail={"case_id": c.id, **changes})  # fmt: skip
     await s.flush()

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from kiosk_server.clock import FixedClock
-from tests.factories import ID_YOUNG_1990, SHANGHAI, HallKit, issue, serve
+from tests.factories import ID_YOUNG_1990, SHANGHAI, HallKit, issue, login_all, serve
 
 pytestmark = pytest.mark.asyncio
 
@@ -62,11 +62,16 @@ async def test_proxy_outcome_opens_case_with_working_day_deadline(
 
 
 async def test_deadline_across_national_day_and_make_up_saturday(
-    client: httpx.AsyncClient, hall: HallKit
+    client: httpx.AsyncClient, hall: HallKit, clock: FixedClock
 ) -> None:
+    clock.set(datetime(2026, 9, 29, 10, 0, tzinfo=SHANGHAI))  # Tuesday
+    await login_all(client, hall)  # logins issued "later" than the moved clock are refused
     await issue(client, hall, "enrol")
     await serve(client, hall, 1, outcome="proxy")
     [c] = await _cases(client, hall)
+    # Wed 30 Sep, then 1-7 Oct off: Thu 8 and Fri 9 Oct.
+    assert (c["materials_complete_on"], c["deadline"]) == ("2026-09-29", "2026-10-09")
+    clock.set(datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI))  # the last paper came today
     r = await client.patch(
         f"/api/v1/cases/{c['id']}",
         json={"materials_complete_on": "2026-09-30"},
@@ -75,6 +80,50 @@ async def test_deadline_across_national_day_and_make_up_saturday(
     assert r.status_code == 200
     # 1-7 Oct off; Thu 8, Fri 9, and the make-up Saturday 10 Oct are the three days.
     assert r.json()["deadline"] == "2026-10-10"
+
+
+async def test_materials_date_stays_between_service_day_and_today(
+    client: httpx.AsyncClient, hall: HallKit, clock: FixedClock
+) -> None:
+    await issue(client, hall, "enrol")
+    await serve(client, hall, 1, outcome="proxy")  # Wed 25 Nov, due Mon 30 Nov
+    [c] = await _cases(client, hall)
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI))
+    url = f"/api/v1/cases/{c['id']}"
+    staff = hall.auth("staff1")
+    # A date in the future (or before the resident came) would hide the overdue case.
+    for bad in ("2027-03-01", "2026-12-02", "2026-11-24"):
+        r = await client.patch(url, json={"materials_complete_on": bad}, headers=staff)
+        assert r.status_code == 422, bad
+        err = r.json()["error"]
+        assert err["code"] == "invalid_value" and bad in err["message"]
+        assert err["details"] == {
+            "field": "materials_complete_on",
+            "earliest": "2026-11-25",
+            "latest": "2026-12-01",
+        }
+    [still] = await _cases(client, hall)
+    assert (still["materials_complete_on"], still["deadline"]) == ("2026-11-25", "2026-11-30")
+    assert still["overdue"] is True
+    # Within the bounds: accepted, and the log keeps the old values beside the new.
+    r = await client.patch(url, json={"materials_complete_on": "2026-11-26"}, headers=staff)
+    assert r.status_code == 200, r.text
+    assert (r.json()["deadline"], r.json()["overdue"]) == ("2026-12-01", False)
+    assert r.json()["history"][-1]["materials_complete_on"] == "2026-11-25 → 2026-11-26"
+    audit = await client.get(
+        f"/api/v1/halls/{hall.code}/audit",
+        params={"action": "case.update"},
+        headers=hall.auth("supervisor"),
+    )
+    entries = [e for e in audit.json()["entries"] if e["action"] == "case.update"]
+    assert len(entries) == 1  # the refused attempts changed nothing
+    detail = entries[0]["detail"]
+    assert (detail["materials_complete_on_old"], detail["materials_complete_on"]) == (
+        "2026-11-25",
+        "2026-11-26",
+    )
+    assert (detail["deadline_old"], detail["deadline"]) == ("2026-11-30", "2026-12-01")
+    assert entries[0]["actor"] == "demo-staff1"
 
 
 async def test_resident_details_are_stored_masked(client: httpx.AsyncClient, hall: HallKit) -> None:
