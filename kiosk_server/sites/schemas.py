@@ -20,6 +20,11 @@ class SiteFigures(BaseModel):
     issued: int
     served: int
     no_show: int
+    transferred: int
+    outcomes: dict[str, int] = Field(
+        description="finished transactions by outcome: completed (办结), incomplete_papers "
+        "(容缺受理), informed (一次性告知), proxy (帮办代办)"
+    )
     waiting_now: int
     wait_avg_minutes: float | None
     wait_p50_minutes: float | None
@@ -27,8 +32,12 @@ class SiteFigures(BaseModel):
     instant_served: int
     instant_service_avg_minutes: float | None
     instant_over_10min_share: float | None = Field(
-        description="share of instant transactions that took longer than their target "
-        "(10 minutes by default)"
+        description="share of instant transactions (即时办结) whose service time was over "
+        "10 minutes, the standard's limit, whatever the item's own target"
+    )
+    instant_over_target_share: float | None = Field(
+        description="share of instant transactions over their item's own target "
+        "(target_minutes: 10 unless an admin changed it; the hall reports' 即时办结事项超时占比)"
     )
     instant_meets_standard: bool | None
     ratings: int

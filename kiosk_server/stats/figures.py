@@ -15,6 +15,14 @@ Conventions (written down because reports are compared by hand):
   a paper is not counted, and no segment is lost (see core.timing.ServingClock).
   A record without that sum (history written straight into the database) is
   timed finish - start.
+- Outcomes (办理结果) count finished rows by the outcome the counter chose:
+  办结, 容缺受理 (accepted with papers missing), 一次性告知 (told once what to
+  bring), 帮办代办 (proxy case opened); transferred and no-show are counted
+  beside them as ``transferred`` and ``no_show``.
+- "Over target" compares an instant transaction with its item's own target
+  (``target_minutes``, 10 unless an admin changed it); "over 10 min" with the
+  standard's 10 minutes, whatever the item's target. With the default
+  catalogue the two are the same.
 - Percentiles use the nearest-rank method: p-th percentile of n sorted values is
   the value at rank ceil(p/100 * n), so they are always an observed value.
 - Minutes are rounded to 2 decimals, shares to 4 (0.9523 = 95.23 %).
@@ -42,6 +50,14 @@ RATING_LEVELS: dict[int, str] = {
 BAD_MAX_SCORE = 2  # 差评: the two lowest levels
 SATISFIED_MIN_SCORE = 3  # 好差评 reading: 非常满意 + 满意 + 基本满意
 STRICT_MIN_SCORE = 4  # strict reading: the top two levels only
+
+# Outcomes of a finished transaction, in the order the counter page offers them.
+OUTCOME_LABELS: dict[str, str] = {
+    "completed": "办结",
+    "incomplete_papers": "容缺受理",
+    "informed": "一次性告知",
+    "proxy": "帮办代办",
+}
 
 SATISFACTION_LABEL = "满意率（好差评口径：非常满意+满意+基本满意）"
 STRICT_SATISFACTION_LABEL = "满意率（严格口径：非常满意+满意）"
@@ -145,6 +161,8 @@ class Figures:
     no_show: int
     cancelled: int
     transferred: int
+    # Finished rows per outcome (OUTCOME_LABELS' keys, always all four).
+    outcomes: dict[str, int]
     waiting_now: int
     wait_count: int
     wait_avg: float | None
@@ -155,8 +173,10 @@ class Figures:
     service_avg: float | None
     service_p90: float | None
     instant_served: int
-    instant_over_target: int
+    instant_over_target: int  # over the item's own target
     instant_over_target_share: float | None
+    instant_over_10min: int  # over the standard's 10 minutes
+    instant_over_10min_share: float | None
     instant_service_avg: float | None
     instant_meets_standard: bool | None  # average instant service time <= 10 min
     green_issued: int
@@ -249,6 +269,7 @@ def figures(
         for t in tickets
         if t.instant and (m := t.service_minutes) is not None and m > t.target_minutes
     )
+    over_10 = sum(1 for m in instant if m > INSTANT_STANDARD_MINUTES)
     green_waits = [w for t in tickets if t.channel == "green" and (w := t.wait_minutes) is not None]
     normal_waits = [
         w for t in tickets if t.channel != "green" and (w := t.wait_minutes) is not None
@@ -264,6 +285,10 @@ def figures(
         no_show=sum(1 for t in tickets if t.state == "no_show"),
         cancelled=sum(1 for t in tickets if t.state == "cancelled"),
         transferred=sum(1 for t in tickets if t.state == "transferred"),
+        outcomes={
+            key: sum(1 for t in tickets if t.state == "done" and t.outcome == key)
+            for key in OUTCOME_LABELS
+        },
         waiting_now=sum(1 for t in tickets if t.state == "waiting"),
         wait_count=len(waits),
         wait_avg=_r(_avg(waits)),
@@ -276,6 +301,8 @@ def figures(
         instant_served=len(instant),
         instant_over_target=over,
         instant_over_target_share=_share(over, len(instant)),
+        instant_over_10min=over_10,
+        instant_over_10min_share=_share(over_10, len(instant)),
         instant_service_avg=_r(instant_avg),
         instant_meets_standard=(
             None if instant_avg is None else instant_avg <= INSTANT_STANDARD_MINUTES

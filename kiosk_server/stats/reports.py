@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from kiosk_server.stats.figures import (
     INSTANT_STANDARD_MINUTES,
+    OUTCOME_LABELS,
     RATING_LEVELS,
     SATISFACTION_STANDARD,
     Figures,
@@ -36,6 +37,21 @@ class Sheet:
     rows: list[list[Cell]] = field(default_factory=list)
 
 
+# Figures other packages add (Report.extensions) are printed under a Chinese
+# section name, like the built-in 差评整改/帮办代办 rows: "预约办理：预约数".
+EXTENSION_LABELS: dict[str, str] = {
+    "appointments": "预约办理",
+}
+
+
+def outcome_rows(f: Figures) -> list[list[Cell]]:
+    """办理结果: finished transactions by outcome (transfers and no-shows have their own rows)."""
+    return [
+        [f"办理结果：{label}", f.outcomes.get(key, 0), "", ""]
+        for key, label in OUTCOME_LABELS.items()
+    ]
+
+
 def _yes(flag: bool | None) -> str:
     return "—" if flag is None else ("达标" if flag else "未达标")
 
@@ -45,9 +61,11 @@ def summary_rows(r: Report) -> list[list[Cell]]:
     rt = o.ratings
     fu: dict[str, Any] = r.extensions.get("followups", {})
     cs: dict[str, Any] = r.extensions.get("cases", {})
+    ten = f"{INSTANT_STANDARD_MINUTES:g}"
     rows: list[list[Cell]] = [
         ["取号数", o.issued, "", ""],
         ["办结数", o.served, "", ""],
+        *outcome_rows(o),
         ["过号数", o.no_show, "", ""],
         ["取消数", o.cancelled, "", ""],
         ["转移数", o.transferred, "", ""],
@@ -67,6 +85,8 @@ def summary_rows(r: Report) -> list[list[Cell]]:
         ],
         ["即时办结事项超时办件数", o.instant_over_target, "", ""],
         ["即时办结事项超时占比", o.instant_over_target_share, "", ""],
+        [f"即时办结事项超{ten}分钟办件数", o.instant_over_10min, "", ""],
+        [f"即时办结事项超{ten}分钟占比", o.instant_over_10min_share, "", ""],
         ["绿色通道取号数", o.green_issued, "", ""],
         ["绿色通道等候P90（分钟）", o.green_wait_p90, "", ""],
         ["普通等候P90（分钟）", o.normal_wait_p90, "", ""],
@@ -92,9 +112,10 @@ def summary_rows(r: Report) -> list[list[Cell]]:
     for name, ext in r.extensions.items():
         if name in ("followups", "cases"):
             continue
+        section = EXTENSION_LABELS.get(name, name)
         for key, value in ext.items():
             if isinstance(value, int | float | str) or value is None:
-                rows.append([f"{name}：{key}", value, "", ""])
+                rows.append([f"{section}：{key}", value, "", ""])
     return rows
 
 
@@ -104,17 +125,19 @@ SUMMARY_KINDS = {
 }
 
 GROUP_HEADER = [
-    "名称", "取号数", "办结数", "过号数", "转移数", "平均等候（分钟）", "等候P90（分钟）",
+    "名称", "取号数", "办结数", *(f"办理结果：{label}" for label in OUTCOME_LABELS.values()),
+    "过号数", "转移数", "平均等候（分钟）", "等候P90（分钟）",
     "平均办理（分钟）", "办理P90（分钟）", "即时办件数", "即时平均（分钟）", "即时超时数",
     "即时超时占比", "评价数", "评价率", "差评数", "满意率（好差评口径）", "满意率（严格口径）",
 ]  # fmt: skip
-GROUP_KINDS = ["t", "n", "n", "n", "n", "m", "m", "m", "m", "n", "m", "n", "p", "n", "p", "n", "p", "p"]  # fmt: skip
+GROUP_KINDS = ["t", "n", "n", "n", "n", "n", "n", "n", "n", "m", "m", "m", "m", "n", "m", "n", "p", "n", "p", "n", "p", "p"]  # fmt: skip
 
 
 def group_row(f: Figures) -> list[Cell]:
     rt = f.ratings
     return [
-        f.label, f.issued, f.served, f.no_show, f.transferred, f.wait_avg, f.wait_p90,
+        f.label, f.issued, f.served, *(f.outcomes.get(key, 0) for key in OUTCOME_LABELS),
+        f.no_show, f.transferred, f.wait_avg, f.wait_p90,
         f.service_avg, f.service_p90, f.instant_served, f.instant_service_avg,
         f.instant_over_target, f.instant_over_target_share, rt.count, rt.rating_rate, rt.bad,
         rt.satisfaction, rt.strict_satisfaction,
@@ -182,8 +205,9 @@ def sheets(report: Report, hall_name: str, period_label: str) -> list[Sheet]:
 
 
 def _summary_kind(label: Cell) -> str:
+    """Shares print as percentages: the listed rows, 满意率…, and any …率 or …占比 row."""
     text = str(label)
-    if text in SUMMARY_KINDS or text.startswith("满意率"):
+    if text in SUMMARY_KINDS or text.startswith("满意率") or text.endswith(("率", "占比")):
         return "p"
     return "n"
 

@@ -164,6 +164,7 @@ async def test_rollup_shows_every_site_side_by_side(
     assert (a["kind"], a["counters"], a["issued"], a["served"]) == ("village", 1, 3, 3)
     assert a["wait_p50_minutes"] == 4.0 and a["wait_p90_minutes"] == 6.0
     assert a["instant_served"] == 2 and a["instant_over_10min_share"] == 0.5
+    assert a["outcomes"] == {"completed": 2, "incomplete_papers": 0, "informed": 0, "proxy": 1}
     assert a["ratings"] == 2 and a["rating_rate"] == 0.6667
     assert a["satisfaction"] == 0.5 and a["bad_ratings"] == 1
     assert a["satisfaction_meets_standard"] is False
@@ -187,3 +188,26 @@ async def test_rollup_shows_every_site_side_by_side(
     assert r.status_code == 400
     r = await client.get("/api/v1/rollup?from=2025-01-01&to=2026-11-24", headers=county)
     assert r.status_code == 400
+
+
+async def test_rollup_share_over_10_minutes_is_against_the_standard(
+    client: httpx.AsyncClient, hall: HallKit, ctx: AppContext, clock: FixedClock
+) -> None:
+    await setup_county(ctx, hall)
+    county = await token(client, "county")
+    # The village raised 参保信息查询's own target to 15 minutes; the standard stays 10.
+    r = await client.patch(
+        "/api/v1/halls/v-a/services/record_query", json={"target_minutes": 15}, headers=county
+    )
+    assert r.status_code == 200, r.text
+    va = await token(client, "va-staff")
+    await serve(client, clock, "v-a", va, "enrol", 1, 5)  # target 10: within both
+    await serve(client, clock, "v-a", va, "record_query", 1, 12, outcome="informed")
+    await serve(client, clock, "v-a", va, "record_query", 1, 16, outcome="incomplete_papers")
+    r = await client.get("/api/v1/rollup?from=2026-11-25&kind=village", headers=county)
+    a = next(s for s in r.json()["sites"] if s["code"] == "v-a")
+    assert a["instant_served"] == 3
+    assert a["instant_over_10min_share"] == 0.6667  # 12 and 16 minutes
+    assert a["instant_over_target_share"] == 0.3333  # only 16 is over its 15
+    assert a["outcomes"] == {"completed": 1, "incomplete_papers": 1, "informed": 1, "proxy": 0}
+    assert r.json()["total"]["instant_over_10min_share"] == 0.6667

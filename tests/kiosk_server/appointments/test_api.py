@@ -496,7 +496,8 @@ async def test_figures_per_day(
     )
     assert r.status_code == 200, r.text
     csv_text = r.content.decode("utf-8-sig")
-    assert "appointments：预约数,3" in csv_text and "appointments：预约签到数,1" in csv_text
+    assert "预约办理：预约数,3" in csv_text and "预约办理：预约签到数,1" in csv_text
+    assert "预约办理：预约签到率,50.00%" in csv_text
     r = await client.get(
         f"{API}/halls/demo/appointments/stats",
         params={"from": "2026-11-25", "to": "2026-11-30"},

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from kiosk_server.clock import FixedClock
 from kiosk_server.settings import Settings
 from kiosk_server.stats import cli
-from tests.factories import HallKit, issue
+from tests.factories import HallKit, act, issue, serve
 from tests.kiosk_server.stats.seed import seed_day
 
 pytestmark = pytest.mark.asyncio
@@ -109,6 +109,9 @@ async def test_daily_xlsx_report_cells(
     assert values["即时办结事项平均办理时长（分钟）"][3].value == "达标"
     assert values["即时办结事项超时占比"][1].value == 0.5
     assert values["即时办结事项超时占比"][1].number_format == "0.00%"
+    assert values["即时办结事项超10分钟办件数"][1].value == 1
+    assert values["即时办结事项超10分钟占比"][1].value == 0.5
+    assert values["即时办结事项超10分钟占比"][1].number_format == "0.00%"
     sat = values["满意率（好差评口径：非常满意+满意+基本满意）"]
     assert (sat[1].value, sat[2].value, sat[3].value) == (0.5, "≥95%", "未达标")
     assert values["满意率（严格口径：非常满意+满意）"][1].value == 0.5
@@ -152,3 +155,75 @@ async def test_cli_writes_the_monthly_xlsx(
     assert ws["A1"].value == "demo医保服务站 医保服务数据报表（2026年11月）"
     assert ws["B3"].value == 3
     assert await asyncio.to_thread(cli.main, [*argv[:2], "--month", "2026-13"]) == 2
+
+
+async def test_reports_count_outcomes_overall_and_per_item(
+    client: httpx.AsyncClient, hall: HallKit, clock: FixedClock
+) -> None:
+    for service, outcome in [
+        ("enrol", "completed"),
+        ("enrol", "incomplete_papers"),  # 容缺受理
+        ("payment", "informed"),  # 一次性告知
+        ("payment", "proxy"),  # 帮办代办
+    ]:
+        await issue(client, hall, service)
+        await serve(client, hall, 1, outcome=outcome, clock=clock, minutes=4)
+    await issue(client, hall, "enrol")  # transferred to payment, then finished there
+    await act(client, hall, 1, "call-next")
+    assert (await act(client, hall, 1, "transfer", service="payment")).status_code == 200
+    await serve(client, hall, 2, outcome="completed")
+    await issue(client, hall, "enrol")  # no-show
+    await act(client, hall, 1, "call-next")
+    await act(client, hall, 1, "no-show")
+    sup = hall.auth("supervisor")
+    body = (await client.get(f"/api/v1/halls/{hall.code}/figures", headers=sup)).json()
+    assert body["overall"]["outcomes"] == {
+        "completed": 2,
+        "incomplete_papers": 1,
+        "informed": 1,
+        "proxy": 1,
+    }
+    items = {f["key"]: f for f in body["by_service"]}
+    assert items["enrol"]["outcomes"]["incomplete_papers"] == 1
+    assert (items["enrol"]["transferred"], items["enrol"]["no_show"]) == (1, 1)
+    assert items["payment"]["outcomes"] == {
+        "completed": 1,
+        "incomplete_papers": 0,
+        "informed": 1,
+        "proxy": 1,
+    }
+
+    r = await client.get(
+        f"/api/v1/halls/{hall.code}/reports", params={"format": "xlsx"}, headers=sup
+    )
+    wb = load_workbook(io.BytesIO(r.content))
+    summary = {row[0].value: row[1].value for row in wb["汇总"].iter_rows(min_row=3)}
+    assert (
+        summary["办理结果：办结"],
+        summary["办理结果：容缺受理"],
+        summary["办理结果：一次性告知"],
+        summary["办理结果：帮办代办"],
+        summary["转移数"],
+        summary["过号数"],
+    ) == (2, 1, 1, 1, 1, 1)
+    # Every row is labelled in Chinese first, extensions included (预约办理, not appointments).
+    assert all(not str(label)[0].isascii() for label in summary), [
+        label for label in summary if str(label)[0].isascii()
+    ]
+    assert summary["预约办理：预约数"] == 0
+    sheet = wb["按事项"]
+    header = [c.value for c in sheet[2]]
+    rows = {row[0].value: dict(zip(header, (c.value for c in row), strict=True))
+            for row in sheet.iter_rows(min_row=3)}  # fmt: skip
+    enrol, payment = rows["城乡居民参保登记"], rows["参保缴费"]
+    assert (enrol["办理结果：办结"], enrol["办理结果：容缺受理"]) == (1, 1)
+    assert (enrol["转移数"], enrol["过号数"]) == (1, 1)
+    assert (payment["办理结果：一次性告知"], payment["办理结果：帮办代办"]) == (1, 1)
+    assert payment["办理结果：办结"] == 1  # the transferred resident, finished here
+
+    r = await client.get(
+        f"/api/v1/halls/{hall.code}/reports", params={"format": "csv"}, headers=sup
+    )
+    text = r.content.decode("utf-8-sig")
+    assert "办理结果：容缺受理,1,," in text and "办理结果：帮办代办,1,," in text
+    assert "appointments" not in text

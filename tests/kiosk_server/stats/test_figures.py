@@ -45,6 +45,7 @@ def ticket(
     staff: str | None = None,
     transferred_from: int | None = None,
     prefix: str | None = None,
+    outcome: str | None = None,
 ) -> TicketRecord:
     # The item follows the prefix unless a transfer moved the ticket to another item.
     instant = (prefix or number[0]) == "A"
@@ -66,6 +67,7 @@ def ticket(
         counter=counter,
         staff=staff,
         transferred_from=transferred_from,
+        outcome=outcome if outcome or state != "done" else "completed",
     )
 
 
@@ -83,9 +85,32 @@ def constructed_day() -> Report:
             channel="green",
             counter=2,
             staff="李",
+            outcome="incomplete_papers",
         ),  # fmt: skip
-        ticket(3, "A003", "done", "09:20", "09:30", "09:31", "09:37", counter=1, staff="张"),
-        ticket(4, "E001", "done", "09:30", "09:50", "09:50", "10:20", counter=2, staff="李"),
+        ticket(
+            3,
+            "A003",
+            "done",
+            "09:20",
+            "09:30",
+            "09:31",
+            "09:37",
+            counter=1,
+            staff="张",
+            outcome="informed",
+        ),
+        ticket(
+            4,
+            "E001",
+            "done",
+            "09:30",
+            "09:50",
+            "09:50",
+            "10:20",
+            counter=2,
+            staff="李",
+            outcome="proxy",
+        ),
         ticket(5, "A004", "no_show", "10:00", "10:06", counter=1, staff="张"),
         ticket(6, "A005", "cancelled", "10:05"),
         ticket(7, "A006", "transferred", "10:10", "10:11", channel="green", counter=1, staff="张"),
@@ -143,12 +168,39 @@ def test_overall_counts_and_times() -> None:
     assert (o.service_count, o.service_avg, o.service_p90) == (5, 15.2, 30)
 
 
+def test_outcomes_overall_and_per_item() -> None:
+    rep = constructed_day()
+    o = rep.overall
+    # Five finished: A001 and the transfer's copy 办结, A002 容缺受理, A003 一次性告知,
+    # E001 帮办代办; the transfer and the no-show are counted beside them.
+    assert o.outcomes == {"completed": 2, "incomplete_papers": 1, "informed": 1, "proxy": 1}
+    assert sum(o.outcomes.values()) == o.served
+    assert (o.transferred, o.no_show) == (1, 1)
+    items = {f.key: f for f in rep.by_service}
+    enrol, reimb = items["enrol"], items["reimbursement"]
+    assert enrol.outcomes == {"completed": 1, "incomplete_papers": 1, "informed": 1, "proxy": 0}
+    assert (enrol.transferred, enrol.no_show) == (1, 1)  # A006 left enrol, A004 did not come
+    assert reimb.outcomes == {"completed": 1, "incomplete_papers": 0, "informed": 0, "proxy": 1}
+    assert (reimb.transferred, reimb.no_show) == (0, 0)
+
+
+def test_over_10_minutes_is_the_standard_not_the_items_target() -> None:
+    base = ticket(1, "A001", "done", "09:00", "09:00", "09:00", "09:12")
+    # An instant item whose target an admin raised to 15 minutes, served in 12.
+    slow_target = replace(base, target_minutes=15)
+    quick = ticket(2, "A002", "done", "09:00", "09:00", "09:00", "09:08")
+    o = build_report(FigureInput([slow_target, quick], [], TZ, DAY, DAY)).overall
+    assert (o.instant_over_target, o.instant_over_target_share) == (0, 0.0)
+    assert (o.instant_over_10min, o.instant_over_10min_share) == (1, 0.5)
+
+
 def test_instant_items_against_ten_minutes() -> None:
     o = constructed_day().overall
     # Instant transactions 8, 12, 6 minutes: one over its 10-minute target.
     assert o.instant_served == 3
     assert o.instant_over_target == 1
     assert o.instant_over_target_share == 0.3333
+    assert (o.instant_over_10min, o.instant_over_10min_share) == (1, 0.3333)
     assert o.instant_service_avg == 8.67
     assert o.instant_meets_standard is True
 
