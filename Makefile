@@ -5,12 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := $(wildcard kiosk_server display_client ticket_printer hardware_sim tests benchmarks)
 
-.PHONY: demo test lint typecheck pytest bench screenshots clean
+.PHONY: demo test lint typecheck pytest bench screenshots constraints clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to the versions the suite last passed with,
+# so a release upstream cannot break a fresh clone; refresh it on purpose
+# (`make constraints`) after a green run on newer versions.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -37,6 +40,10 @@ screenshots: $(STAMP)
 	for f in docs/screenshots/*.png; do \
 	  n=$$(basename $$f); [ -f test-artifacts/screenshots/$$n ] && cp test-artifacts/screenshots/$$n $$f || true; \
 	done
+
+constraints:
+	$(BIN)/pip install -q --upgrade -e '.[test]'
+	$(BIN)/pip freeze --exclude-editable > constraints.txt
 
 clean:
 	rm -rf $(VENV) data test-artifacts

@@ -79,6 +79,12 @@ async def make_hall(
             uow.session, hall.id, DeviceKind.RATING_PAD, f"{code}-pad", counter_id=ids[first]
         )
         kit.tokens.update(kiosk=kiosk, display=display, pad=pad)
+        # A rating pad in front of every other counter too ("pad2", "pad3", ...).
+        for n in sorted(ids)[1:]:
+            other, _ = await create_device(
+                uow.session, hall.id, DeviceKind.RATING_PAD, f"{code}-pad{n}", counter_id=ids[n]
+            )
+            kit.tokens[f"pad{n}"] = other
         for role in (Role.STAFF, Role.SUPERVISOR, Role.ADMIN):
             await create_user(
                 uow.session,
@@ -165,9 +171,12 @@ async def serve(
 async def rate_ticket(
     client: httpx.AsyncClient, kit: HallKit, ticket_id: int, score: int
 ) -> httpx.Response:
-    """Rate through the rating pad, as a resident does."""
+    """Rate through the rating pad of the counter that served it, as a resident does."""
+    r = await client.get(f"/api/v1/tickets/by-id/{ticket_id}", headers=kit.auth("supervisor"))
+    counter = r.json().get("counter") if r.status_code == 200 else None
+    pad = "pad" if counter in (None, min(kit.counter_ids)) else f"pad{counter}"
     return await client.post(
-        f"/api/v1/tickets/{ticket_id}/rating", json={"score": score}, headers=kit.auth("pad")
+        f"/api/v1/tickets/{ticket_id}/rating", json={"score": score}, headers=kit.auth(pad)
     )
 
 

@@ -193,6 +193,6 @@ class RedisBus(LocalFanout):
                 self._ready.clear()
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
             await asyncio.sleep(delay + random.uniform(0, delay / 2))
             delay = min(delay * 2, self.max_backoff)

@@ -356,6 +356,12 @@ async def rate(
             raise NotFound(f"there is no ticket with id {ref}")
         if who.kind == "device":
             who.require_device(DeviceKind.RATING_PAD, DeviceKind.KEYPAD, hall_id=ticket.hall_id)
+            # A pad sits in front of one counter: it rates that counter's service only.
+            if who.device_counter_id is not None and who.device_counter_id != ticket.counter_id:
+                raise Forbidden(
+                    f"ticket {ticket.number} was served at another counter; "
+                    "this rating pad rates its own counter's tickets"
+                )
             source = "pad"
         else:
             # Staff may not rate on a resident's behalf; supervisors may enter a

@@ -3,6 +3,7 @@
 // Announcements queue up so a burst of calls is never dropped or cut off.
 import { api, deviceToken, el, EventStream, pathParam } from "./api.js";
 import { applyStatic, currentLang, register, t } from "./i18n.js";
+import { spokenCall } from "./speech.js";
 
 register({
   "zh-CN": {
@@ -86,7 +87,8 @@ let serverTts = true; // until the server says it has no engine
 
 function speakBrowser(text, voice) {
   return new Promise((resolve) => {
-    const u = new SpeechSynthesisUtterance(text);
+    // Spoken letter by letter and digit by digit ("A 0 1 2"), as the server voice does.
+    const u = new SpeechSynthesisUtterance(spokenCall(text));
     u.voice = voice;
     u.lang = voice.lang;
     u.rate = 0.9;

@@ -71,3 +71,34 @@ async def test_screen_falls_back_to_chime_and_flash_when_tts_is_503(
     assert statuses and set(statuses) == {503}
     assert fake.renders() == []
     await screen.wait_for_function("window.hallq.announcements[0].state === 'done'", timeout=15000)
+
+
+FAKE_VOICE = """
+window.__spoken = [];
+window.SpeechSynthesisUtterance = class { constructor(text) { this.text = text; } };
+Object.defineProperty(window, "speechSynthesis", { configurable: true, value: {
+  getVoices: () => [{ lang: "zh-CN", name: "fake" }],
+  speak(u) { window.__spoken.push(u.text); setTimeout(() => u.onend && u.onend(), 0); },
+} });
+"""
+
+
+async def test_the_browser_voice_is_given_the_spelled_sentence(
+    page_factory: PageFactory, site: Site
+) -> None:
+    page = await page_factory(width=1920, height=1080)
+    await page.add_init_script(FAKE_VOICE)
+    await page.goto(site.url("/display/demo"))
+    await page.wait_for_selector("#conn:not(.off)")
+    kit = site.kit
+    r = await site.api.post(
+        "/api/v1/halls/demo/tickets", json={"service": "enrol"}, headers=kit.auth("kiosk")
+    )
+    number = r.json()["number"]
+    call = await site.api.post(
+        f"/api/v1/counters/{kit.counter_ids[3]}/call-next", headers=kit.auth("staff3")
+    )
+    assert call.status_code == 200
+    await page.wait_for_function("window.__spoken.length >= 1")
+    spoken: list[str] = await page.evaluate("window.__spoken")
+    assert spoken[0] == f"请 {' '.join(number)} 号到 3 号窗口办理"

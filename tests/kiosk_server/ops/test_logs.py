@@ -129,7 +129,9 @@ async def test_served_json_logs_carry_no_token(tmp_path: Path) -> None:
     messages = [r["msg"] for r in records]
     assert any("/ws/staff?token=***" in m for m in messages), messages
     assert not [r for r in records if r["level"] == "error"], records
-    assert any("without completing handshake" in r["msg"] for r in records)  # kept, at INFO
+    # uvicorn releases with #3138 log the refusal at ERROR: kept, at INFO (fixed ones log nothing).
+    spurious = [r for r in records if "without completing handshake" in r["msg"]]
+    assert all(r["level"] == "info" for r in spurious), spurious
     text = log_path.read_text(encoding="utf-8")
     for secret in (tokens["kiosk"], public, staff):
         assert secret not in text
