@@ -1,4 +1,4 @@
-"""Serving times of tickets: the only queries of the counters package."""
+"""Serving times and held tickets: the only queries of the counters package."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk_server.core.states import TicketState
 from kiosk_server.core.timing import ServingClock
 from kiosk_server.counters.models import ServingTime
 from kiosk_server.tickets.models import Ticket
@@ -74,3 +75,17 @@ async def clocks_between(
         )
     )
     return {r.ticket_id: clock_of(r) for r in (await session.execute(stmt)).scalars()}
+
+
+async def held_tickets(session: AsyncSession, hall_id: int, day: date) -> Sequence[Ticket]:
+    """The hall's held (挂起) tickets of that service day, oldest hold first."""
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.hall_id == hall_id,
+            Ticket.service_day == day,
+            Ticket.state == TicketState.HELD.value,
+        )
+        .order_by(Ticket.called_at, Ticket.id)
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -22,6 +22,19 @@ class Transfer(BaseModel):
     counter: int | None = Field(default=None, ge=1, le=999, description="counter number to move to")
 
 
+class HeldTicket(BaseModel):
+    """A held (挂起) ticket the counter may call back."""
+
+    id: int
+    number: str
+    service: str
+    service_name: str
+    service_name_en: str
+    channel: str
+    counter: int | None = Field(description="number of the counter that held it")
+    here: bool = Field(description="held at this counter")
+
+
 class CounterOut(BaseModel):
     id: int
     hall: str
@@ -34,6 +47,10 @@ class CounterOut(BaseModel):
     elapsed_seconds: int | None
     clock: str | None  # ok | amber | red
     waiting_for_me: int
+    held: list[HeldTicket] = Field(
+        default_factory=list,
+        description="today's held tickets of the hall, this counter's first",
+    )
 
 
 class ActionResult(BaseModel):

@@ -3,6 +3,7 @@ goes through here, and every transition through the core's state machine."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,13 @@ from kiosk_server.core.policy import PolicyState, after_call, eligible
 from kiosk_server.core.states import Action, TicketState, TransitionError, next_state
 from kiosk_server.core.timing import clock_level, over_target
 from kiosk_server.counters import repository as counters_repo
-from kiosk_server.counters.schemas import ActionResult, CounterOut, Finish, Transfer
+from kiosk_server.counters.schemas import (
+    ActionResult,
+    CounterOut,
+    Finish,
+    HeldTicket,
+    Transfer,
+)
 from kiosk_server.db.uow import UnitOfWork
 from kiosk_server.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from kiosk_server.events.service import emit
@@ -25,7 +32,7 @@ from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Counter, Hall, Service
 from kiosk_server.tickets import repository as repo
 from kiosk_server.tickets.models import Ticket
-from kiosk_server.tickets.queue import load_queue
+from kiosk_server.tickets.queue import QueueView, load_queue
 from kiosk_server.tickets.service import event_data, ticket_out
 
 
@@ -433,7 +440,10 @@ async def transfer(
         order_at=t.order_at,
         target_counter_id=target.id if target else None,
         transferred_from_id=t.id,
-        public_token=t.public_token + "~" + str(t.id),
+        # A token of its own (the column is 40 characters; appending to the old
+        # one overflowed it after a few transfers). The resident's QR carries the
+        # first token, and the status page follows transferred_from_id to here.
+        public_token=secrets.token_urlsafe(16),
         id_hash=t.id_hash,
         age_band=t.age_band,
         slot_start=t.slot_start,
@@ -565,7 +575,32 @@ async def _counter_out(ctx: AppContext, uow: UnitOfWork, desk: Desk) -> CounterO
         elapsed_seconds=elapsed,
         clock=level,
         waiting_for_me=mine,
+        held=await _held(uow, desk, queue, now),
     )
+
+
+async def _held(uow: UnitOfWork, desk: Desk, queue: QueueView, now: datetime) -> list[HeldTicket]:
+    """Held tickets for the 回呼 picker, from the server so that a hold made at a
+    keypad, in another browser or before a reload is there too."""
+    day = desk.config.service_day(now)
+    numbers = {c.id: c.number for c in queue.counters}
+    out = []
+    for t in await counters_repo.held_tickets(uow.session, desk.hall.id, day):
+        svc = queue.services[t.service_id]
+        out.append(
+            HeldTicket(
+                id=t.id,
+                number=t.number,
+                service=svc.code,
+                service_name=svc.name_zh,
+                service_name_en=svc.name_en,
+                channel=t.channel,
+                counter=numbers.get(t.counter_id) if t.counter_id is not None else None,
+                here=t.counter_id == desk.counter.id,
+            )
+        )
+    # This counter's own holds first; the sort is stable, so oldest first within each.
+    return sorted(out, key=lambda h: not h.here)
 
 
 async def _result(ctx: AppContext, uow: UnitOfWork, desk: Desk, t: Ticket | None) -> ActionResult:
