@@ -2,8 +2,12 @@
 
 Counter LED screens on one line (hall events -> screens)::
 
-    hallq led-bridge --server http://10.0.0.2:8000 --hall H001 --token DEVICE_TOKEN \\
+    hallq led-bridge --server http://10.0.0.2:8000 --token DEVICE_TOKEN \\
         --port /dev/ttyUSB0 --map 1=0x01,2=0x02,3=0x03
+
+The hall is the one the device token was paired with (``--hall`` may name it
+anyway). The bridge reports its port (``ok`` / ``reconnecting`` / ``port_gone``)
+as its device status, shown on ``GET /api/v1/halls/{hall}/devices``.
 
 Caller keypads and rating pads on another line (key presses -> the counter
 page's requests, finished tickets -> rating prompts), each device with its own
@@ -27,10 +31,15 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+import httpx
+
 from display_client.serial_bridge.counters import TokenError, load_tokens, serve_devices
+from display_client.serial_bridge.device import HallUnknown, PortStatusReporter, learn_hall
 from display_client.serial_bridge.feed import DisplayFeed, run_bridge
 from display_client.serial_bridge.led import LedBridge, LedPlanner
 from kiosk_server.devices.link import SerialLink
+
+log = logging.getLogger(__name__)
 
 
 def parse_map(text: str) -> dict[int, int]:
@@ -62,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Drive counter LED screens, caller keypads and rating pads over serial lines.",
     )
     ap.add_argument("--server", required=True, help="hallq server, e.g. http://10.0.0.2:8000")
-    ap.add_argument("--hall", required=True, help="hall code")
+    ap.add_argument("--hall", help="hall code (default: the hall of the device token)")
     ap.add_argument(
         "--token",
         default=os.environ.get("HALLQ_DEVICE_TOKEN"),
@@ -82,14 +91,35 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-async def serve_leds(
-    server: str, hall: str, token: str, port: str, mapping: dict[int, int], baud: int
+async def run_leds(
+    client: httpx.AsyncClient,
+    server: str,
+    hall: str | None,
+    token: str,
+    link: SerialLink,
+    mapping: dict[int, int],
+    *,
+    status_poll: float = 0.5,
+    status_every: float = 60.0,
 ) -> None:
-    link = SerialLink(port, baudrate=baud, name=f"led {port}")
+    """Drive the screens on ``link`` from the hall's events until cancelled."""
+    if hall is None:
+        hall = await learn_hall(client, server, token)
+        log.info("device token belongs to hall %s", hall)
     bridge = LedBridge(link, LedPlanner(mapping))
     feed = DisplayFeed(server, hall, token)
+    reporter = PortStatusReporter(link, client, server, token, poll=status_poll, every=status_every)
+    await run_bridge(feed, bridge, bridge.run_serial(), reporter.run())
+
+
+async def serve_leds(
+    server: str, hall: str | None, token: str, port: str, mapping: dict[int, int], baud: int
+) -> None:
+    link = SerialLink(port, baudrate=baud, name=f"led {port}")
     try:
-        await run_bridge(feed, bridge, bridge.run_serial())
+        # Hall LAN: never route through a proxy from the environment.
+        async with httpx.AsyncClient(timeout=10.0, trust_env=False) as client:
+            await run_leds(client, server, hall, token, link, mapping)
     finally:
         await link.close()
 
@@ -181,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     except TokenError as e:
         return _fail(f"device tokens: {e}")
+    except HallUnknown as e:
+        return _fail(f"--token: {e}")
     return 0
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from display_client.serial_bridge.device import learn_hall
 from display_client.serial_bridge.feed import DisplayFeed, run_bridge
 from display_client.serial_bridge.led import Plan
 from kiosk_server.devices.actions import HttpCounterActions
@@ -136,7 +137,7 @@ class PadFeedConsumer:
 async def serve_devices(
     *,
     server: str,
-    hall: str,
+    hall: str | None,
     port: str,
     keypads: Mapping[int, int],
     rating_pads: Mapping[int, int],
@@ -146,11 +147,15 @@ async def serve_devices(
 ) -> None:
     """Run the keypad / rating-pad line until cancelled.
 
-    ``keypads`` and ``rating_pads`` map counter number -> device address.
+    ``keypads`` and ``rating_pads`` map counter number -> device address; ``hall``
+    None means the hall the tokens belong to.
     """
     by_counter = pick_tokens(tokens, keypads, rating_pads)
     async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
         found = await discover(client, server, by_counter)
+        token = next(iter(found.by_counter.values()))
+        if hall is None:
+            hall = await learn_hall(client, server, token)
         actions = HttpCounterActions(
             server, found.by_counter, counter_ids=found.counter_ids, client=client
         )
@@ -161,7 +166,7 @@ async def serve_devices(
             keypads={a: c for c, a in keypads.items()},
             rating_pads={a: c for c, a in rating_pads.items()},
         )
-        feed = DisplayFeed(server, hall, next(iter(found.by_counter.values())))
+        feed = DisplayFeed(server, hall, token)
         if ready is not None:
             ready.set()
         try:

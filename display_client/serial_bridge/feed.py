@@ -145,16 +145,18 @@ class DisplayFeed:
                     await consumer.on_snapshot(await self.fetch_snapshot(client))
 
 
-async def run_bridge(feed: DisplayFeed, consumer: FeedConsumer, serial_task: Any) -> None:
-    """Run the feed and the serial reader together; either failing stops both."""
-    feed_task = asyncio.ensure_future(feed.run(consumer))
-    reader = asyncio.ensure_future(serial_task)
+async def run_bridge(
+    feed: DisplayFeed, consumer: FeedConsumer, serial_task: Any, *others: Any
+) -> None:
+    """Run the feed, the serial reader (and ``others``, e.g. a status reporter) together;
+    any of them failing stops them all."""
+    tasks = [asyncio.ensure_future(c) for c in (feed.run(consumer), serial_task, *others)]
     try:
-        done, _ = await asyncio.wait({feed_task, reader}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in done:
             t.result()
     finally:
-        for t in (feed_task, reader):
+        for t in tasks:
             t.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await t
