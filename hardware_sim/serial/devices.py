@@ -79,6 +79,9 @@ class SimDevice:
         return self.bus.send(frame)
 
 
+RECENT_WRITES = 20  # texts an LED screen's status keeps
+
+
 @dataclass(frozen=True)
 class LedWrite:
     text: str
@@ -141,6 +144,9 @@ class LedScreen(SimDevice):
             "brightness": self.brightness,
             "width": self.width,
             "render": self.render(),
+            # What the screen showed lately, oldest first: a call flashes for seconds
+            # only, so a status read later would miss it.
+            "recent": [w.text for w in self.writes[-RECENT_WRITES:]],
         }
 
 

@@ -44,7 +44,10 @@ def test_demo_brings_up_a_living_hall(tmp_path: Path, capsys: pytest.CaptureFixt
     try:
         states = dict(db.execute("SELECT state, COUNT(*) FROM tickets GROUP BY state").fetchall())
         issued = sum(states.values())
-        called = db.execute("SELECT COUNT(*) FROM tickets WHERE called_at IS NOT NULL").fetchone()
+        called_numbers = {
+            n for (n,) in db.execute("SELECT number FROM tickets WHERE called_at IS NOT NULL")
+        }
+        called = (len(called_numbers),)
         ratings = db.execute("SELECT COUNT(*) FROM ratings").fetchone()
     finally:
         db.close()
@@ -66,6 +69,20 @@ def test_demo_brings_up_a_living_hall(tmp_path: Path, capsys: pytest.CaptureFixt
     }
     assert {"led-bus", "counter-bus", "printer", "traffic"} <= statuses.keys()
     assert statuses["led-bus"]["frames"] >= 2
+    # A call flashes `请 <number>` on its counter's screen: some screen showed a number
+    # that was really called in this run (the start-up refresh only shows idle texts),
+    # and no screen showed a number that never was.
+    screens = [d for d in statuses["led-bus"]["devices"] if d["type"] == "led"]
+    shown = {
+        m.group(1)
+        for d in screens
+        for t in d["recent"]
+        if (m := re.fullmatch(r"请 ([A-Z]\d{3})", t))
+    }
+    assert shown, [d["recent"] for d in screens]
+    assert shown <= called_numbers, (shown, called_numbers)
+    # ... and the resident holding it got it from the printer.
+    assert any(n in text for n in shown)
     assert statuses["printer"]["tickets"] == len(printed)
     # (an issue request cut off by the stop may be stored but not counted)
     assert issued - 1 <= statuses["traffic"]["counts"]["issued"] <= issued
