@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiosk_server import access, ticker
 from kiosk_server.auth.router import router as auth_router
@@ -49,29 +50,110 @@ def _error(status: int, code: str, message: str, details: Any = None) -> JSONRes
     return JSONResponse({"error": body}, status_code=status)
 
 
+# Request bodies above this are refused before they are read whole. The largest
+# legitimate upload is the catalogue import (512 KB, its own check); nginx in
+# front allows 2m, but the app may also be reached directly.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            413,
+            f"the request body is too large ({limit // 1024} KB at most; 请求内容过大); "
+            "nothing was saved",
+        )
+
+
+class BodyLimit:
+    """Refuse HTTP request bodies over ``limit`` bytes with 413 in the API's error
+    shape: at once when Content-Length says so, else when the streamed chunks
+    (chunked transfer) add up to more than the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    # An HTTPException, so FastAPI's body reading passes it on to
+                    # the error handler instead of turning it into a generic 400.
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        exc = BodyTooLarge(self.limit)
+        response = _error(413, "payload_too_large", str(exc.detail), {"limit_bytes": exc.limit})
+        await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors():
             loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
             problems.append({"field": loc, "problem": err.get("msg", "invalid")})
         summary = "; ".join(f"{p['field'] or 'body'}: {p['problem']}" for p in problems[:5])
+        sent = request.headers.get("content-type", "")
+        whole_body = any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors())
+        if whole_body and sent and "json" not in sent.lower():
+            # FastAPI leaves a non-JSON body unparsed; say what to send instead.
+            summary = f"the body must be JSON (Content-Type: application/json), not {sent[:60]}"
         return _error(
             422, "malformed_request", f"the request is malformed: {summary}", {"problems": problems}
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
         message = str(exc.detail) if exc.detail else "request failed"
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            # FastAPI's word for a JSON body that is not UTF-8 (or not text at all).
+            return _error(
+                422,
+                "malformed_request",
+                "the request is malformed: the body is not valid UTF-8 JSON; nothing was saved",
+            )
         if exc.status_code == 404 and message == "Not Found":
             message = "no such path; see /docs for the API"
-        return _error(exc.status_code, code, message)
+        details = {"limit_bytes": exc.limit} if isinstance(exc, BodyTooLarge) else None
+        return _error(exc.status_code, code, message, details)
 
     @app.exception_handler(UnicodeEncodeError)
     async def _bad_text(_: Request, exc: UnicodeEncodeError) -> JSONResponse:
@@ -221,6 +303,7 @@ def create_app(
         dependencies=[Depends(access.enforce)],
     )
     app.state.ctx = ctx
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     install_error_handlers(app)
     install_openapi(app)
 
