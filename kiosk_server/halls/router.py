@@ -11,6 +11,7 @@ from kiosk_server.deps import Ctx, DbId, Who
 from kiosk_server.errors import BadRequest
 from kiosk_server.halls import repository as repo
 from kiosk_server.halls import service
+from kiosk_server.halls.refusals import refusal
 from kiosk_server.halls.schemas import (
     CatalogDoc,
     CounterBrief,
@@ -126,15 +127,32 @@ async def import_catalog(ctx: Ctx, who: Who, hall: str, request: Request) -> lis
         who.require_role(Role.ADMIN, (await repo.get_hall(uow.session, hall)).id)
     raw = await request.body()
     if len(raw) > 512_000:
-        raise BadRequest("the catalogue file is too large (512 KB at most)")
+        raise refusal(
+            BadRequest,
+            "import_too_large",
+            "the catalogue file is too large (512 KB at most)",
+            "目录文件太大（最多 512 KB）",
+        )
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise BadRequest(f"the catalogue is not valid UTF-8 JSON or YAML: {exc}") from None
+        raise refusal(
+            BadRequest,
+            "import_unreadable",
+            f"the catalogue is not valid UTF-8 JSON or YAML: {exc}",
+            "目录文件不是有效的 UTF-8 JSON 或 YAML",
+            problem=str(exc),
+        ) from None
     try:
         doc = CatalogDoc.model_validate(data)
     except ValueError as exc:
-        raise BadRequest(f"the catalogue does not have the expected shape: {exc}") from None
+        raise refusal(
+            BadRequest,
+            "import_shape",
+            f"the catalogue does not have the expected shape: {exc}",
+            "目录文件的格式不对（应为 services: 事项列表）",
+            problem=str(exc),
+        ) from None
     async with unit_of_work(ctx.db) as uow:
         return await service.import_catalog(ctx, uow, who, hall, doc)
 

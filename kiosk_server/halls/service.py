@@ -10,12 +10,13 @@ from kiosk_server.auth.principal import Principal, Role
 from kiosk_server.context import AppContext
 from kiosk_server.core.states import TicketState
 from kiosk_server.db.uow import UnitOfWork
-from kiosk_server.errors import Conflict, NotFound, ValidationFailed
+from kiosk_server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kiosk_server.events.repository import current_seq
 from kiosk_server.events.service import emit
 from kiosk_server.halls import repository as repo
 from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Counter, Hall, Service
+from kiosk_server.halls.refusals import people, refusal
 from kiosk_server.halls.schemas import (
     CatalogDoc,
     CounterBrief,
@@ -229,6 +230,27 @@ async def counters_list(
 # ---- administration -------------------------------------------------------
 
 
+def county_only(english: str, chinese: str) -> Forbidden:
+    # A permission, not a clash with the data: 403, like every other role check.
+    return refusal(
+        Forbidden,
+        "county_only",
+        f"only a county-level admin (all halls) can {english}",
+        f"只有县级管理员（全部大厅）才能{chinese}",
+    )
+
+
+def hall_exists(code: str) -> Conflict:
+    return refusal(
+        Conflict,
+        "hall_exists",
+        f"a hall with code {code!r} exists",
+        f"编码为 {code} 的大厅已存在",
+        field="code",
+        hall=code,
+    )
+
+
 def _apply_settings(hall: Hall, body: HallSettingsIn) -> list[str]:
     changed = []
     data = body.model_dump(exclude_unset=True)
@@ -236,9 +258,13 @@ def _apply_settings(hall: Hall, body: HallSettingsIn) -> list[str]:
         try:
             ZoneInfo(data["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationFailed(
+            raise refusal(
+                ValidationFailed,
+                "timezone",
                 f"unknown time zone {data['timezone']!r} (e.g. Asia/Shanghai)",
-                details={"field": "timezone"},
+                f"未知的时区 {data['timezone']}（例如 Asia/Shanghai）",
+                field="timezone",
+                timezone=data["timezone"],
             ) from None
     for key, value in data.items():
         if key == "policy" and value is not None:
@@ -262,9 +288,12 @@ def _apply_settings(hall: Hall, body: HallSettingsIn) -> list[str]:
         changed.append(key)
     peak = (hall.peak_start, hall.peak_end)
     if (peak[0] is None) != (peak[1] is None) or (peak[0] and peak[1] and peak[0] >= peak[1]):
-        raise ValidationFailed(
+        raise refusal(
+            ValidationFailed,
+            "peak",
             "the elderly-peak window needs both a start and a later end (e.g. 08:30-10:30)",
-            details={"field": "peak_start"},
+            "老年人高峰时段须同时填写开始和更晚的结束时间（如 08:30-10:30）",
+            field="peak_start",
         )
     return changed
 
@@ -274,14 +303,14 @@ async def create_hall(
 ) -> HallOut:
     who.require_role(Role.ADMIN)
     if who.hall_ids is not None:
-        raise Conflict("only a county-level admin (all halls) can create halls")
+        raise county_only("create halls", "新建大厅")
     s = uow.session
     try:
         await repo.get_hall(s, body.code)
     except NotFound:
         pass
     else:
-        raise Conflict(f"a hall with code {body.code!r} exists")
+        raise hall_exists(body.code)
     hall = Hall(code=body.code, name=body.name, policy=PolicyIn().model_dump(), opening_hours={})
     _apply_settings(hall, body)
     s.add(hall)
@@ -326,10 +355,17 @@ async def _prefix_free(
 ) -> None:
     other = await repo.service_with_prefix(uow.session, hall_id, prefix)
     if other is not None and other.code != except_code:
-        raise Conflict(
+        raise refusal(
+            Conflict,
+            "prefix_taken",
             f"prefix {prefix} is already used by {other.name_zh} ({other.code}); "
             "each item needs its own letter so numbers stay unique",
-            details={"field": "prefix"},
+            f"字母 {prefix} 已被 {other.name_zh}（{other.code}）使用；"
+            "每个事项须有自己的字母，号码才不会重复",
+            field="prefix",
+            prefix=prefix,
+            service=other.code,
+            service_name=other.name_zh,
         )
 
 
@@ -346,7 +382,14 @@ async def create_service(
     hall = await repo.get_hall(s, code)
     who.require_role(Role.ADMIN, hall.id)
     if await repo.get_service(s, hall.id, body.code) is not None:
-        raise Conflict(f"an item with code {body.code!r} exists", details={"field": "code"})
+        raise refusal(
+            Conflict,
+            "code_taken",
+            f"an item with code {body.code!r} exists",
+            f"编码 {body.code} 已被另一个事项使用",
+            field="code",
+            service=body.code,
+        )
     await _prefix_free(uow, hall.id, body.prefix)
     svc = Service(
         hall_id=hall.id, sort_order=await repo.max_sort_order(s, hall.id) + 1, **body.model_dump()
@@ -379,17 +422,32 @@ async def patch_service(
     data = body.model_dump(exclude_unset=True)
     if "prefix" in data and data["prefix"] != svc.prefix:
         await _prefix_free(uow, hall.id, data["prefix"], except_code=svc.code)
-        if await _waiting_for(uow, ctx, hall, svc):
-            raise Conflict(
-                "people hold tickets for this item today; change its prefix after the hall closes",
-                details={"field": "prefix"},
+        n = await _waiting_for(uow, ctx, hall, svc)
+        if n:
+            raise refusal(
+                Conflict,
+                "waiting_prefix",
+                f"{people(n, 'holds a ticket', 'hold tickets')} for {svc.name_zh} today; "
+                "change its prefix after the hall closes",
+                f"今天还有 {n} 人取了“{svc.name_zh}”的号尚未办结，请在闭厅后再更改号码字母",
+                field="prefix",
+                service=svc.code,
+                service_name=svc.name_zh,
+                waiting=n,
             )
     if data.get("enabled") is False and svc.enabled:
         n = await _waiting_for(uow, ctx, hall, svc)
         if n:
-            raise Conflict(
-                f"{n} people are waiting for {svc.name_zh}; serve or transfer them before disabling it",
-                details={"field": "enabled", "waiting": n},
+            raise refusal(
+                Conflict,
+                "waiting_disable",
+                f"{people(n, 'holds a ticket', 'hold tickets')} for {svc.name_zh} today; "
+                "serve or transfer them before disabling it",
+                f"今天还有 {n} 人取了“{svc.name_zh}”的号尚未办结，请先办理完或转移后再停用",
+                field="enabled",
+                service=svc.code,
+                service_name=svc.name_zh,
+                waiting=n,
             )
     for key, value in data.items():
         if value is None and key not in ("guide",):
@@ -433,18 +491,39 @@ async def import_catalog(
     seen_prefix: dict[str, str] = {}
     for item in doc.services:
         if item.code in seen_codes:
-            raise ValidationFailed(f"item {item.code!r} appears twice in the catalogue")
+            raise refusal(
+                ValidationFailed,
+                "import_code_twice",
+                f"item {item.code!r} appears twice in the catalogue",
+                f"事项 {item.code} 在目录文件中出现了两次",
+                field="services",
+                service=item.code,
+            )
         if item.prefix in seen_prefix:
-            raise ValidationFailed(
-                f"items {seen_prefix[item.prefix]!r} and {item.code!r} share prefix {item.prefix}"
+            raise refusal(
+                ValidationFailed,
+                "import_prefix_twice",
+                f"items {seen_prefix[item.prefix]!r} and {item.code!r} share prefix {item.prefix}",
+                f"事项 {seen_prefix[item.prefix]} 和 {item.code} 使用了同一个字母 {item.prefix}",
+                field="services",
+                prefix=item.prefix,
+                service=item.code,
+                other=seen_prefix[item.prefix],
             )
         seen_codes.add(item.code)
         seen_prefix[item.prefix] = item.code
     existing = {sv.code: sv for sv in await repo.list_services(s, hall.id, enabled_only=False)}
     for sv in existing.values():
         if sv.code not in seen_codes and sv.prefix in seen_prefix:
-            raise Conflict(
-                f"prefix {sv.prefix} is used by {sv.code!r}, which the file does not change"
+            raise refusal(
+                Conflict,
+                "import_prefix_kept",
+                f"prefix {sv.prefix} is used by {sv.code!r}, which the file does not change",
+                f"字母 {sv.prefix} 已被文件未列出的事项 {sv.name_zh}（{sv.code}）使用",
+                field="services",
+                prefix=sv.prefix,
+                service=sv.code,
+                service_name=sv.name_zh,
             )
     # The running day: an item people hold tickets for keeps its letter and stays
     # enabled. Checked for every item before anything changes (all or nothing).
@@ -454,11 +533,19 @@ async def import_catalog(
             continue
         n = await _waiting_for(uow, ctx, hall, cur)
         if n:
-            what = "change its prefix" if cur.prefix != item.prefix else "disable it"
-            raise Conflict(
-                f"{n} people hold tickets for {cur.name_zh} ({cur.code}) today; "
-                f"the file would {what}, so nothing was imported",
-                details={"field": "services", "service": cur.code, "waiting": n},
+            reletter = cur.prefix != item.prefix
+            what = "change its prefix" if reletter else "disable it"
+            raise refusal(
+                Conflict,
+                "import_waiting_prefix" if reletter else "import_waiting_disable",
+                f"{people(n, 'holds a ticket', 'hold tickets')} for {cur.name_zh} ({cur.code}) "
+                f"today; the file would {what}, so nothing was imported",
+                f"今天还有 {n} 人取了“{cur.name_zh}”（{cur.code}）的号尚未办结，"
+                f"文件会{'更改它的字母' if reletter else '停用它'}，因此没有导入任何内容",
+                field="services",
+                service=cur.code,
+                service_name=cur.name_zh,
+                waiting=n,
             )
     order = await repo.max_sort_order(s, hall.id)
     # Free the prefixes first so that swapping two letters does not trip the unique index.
@@ -489,12 +576,21 @@ async def _check_services(uow: UnitOfWork, hall_id: int, codes: list[str] | None
     known = {sv.code for sv in await repo.list_services(uow.session, hall_id, enabled_only=False)}
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise ValidationFailed(
-            f"unknown service items: {', '.join(unknown)}", details={"field": "services"}
+        raise refusal(
+            ValidationFailed,
+            "unknown_services",
+            f"unknown service items: {', '.join(unknown)}",
+            f"没有这些事项：{'、'.join(unknown)}",
+            field="services",
+            services="、".join(unknown),
         )
     if not codes:
-        raise ValidationFailed(
-            "a counter must take at least one item", details={"field": "services"}
+        raise refusal(
+            ValidationFailed,
+            "counter_services",
+            "a counter must take at least one item",
+            "窗口至少要受理一个事项",
+            field="services",
         )
 
 
@@ -505,7 +601,14 @@ async def create_counter(
     hall = await repo.get_hall(s, code)
     who.require_role(Role.ADMIN, hall.id)
     if await repo.counter_by_number(s, hall.id, body.number) is not None:
-        raise Conflict(f"counter {body.number} exists", details={"field": "number"})
+        raise refusal(
+            Conflict,
+            "counter_exists",
+            f"counter {body.number} exists",
+            f"{body.number} 号窗口已存在",
+            field="number",
+            number=body.number,
+        )
     await _check_services(uow, hall.id, body.services)
     c = Counter(
         hall_id=hall.id, number=body.number, name=body.name, services=body.services, state="open"
@@ -538,8 +641,14 @@ async def patch_counter(
         c.services = body.services
     if body.state is not None and body.state != c.state:
         if body.state == "closed" and current is not None:
-            raise Conflict(
-                f"counter {c.number} is serving {current.number}; finish it before closing"
+            raise refusal(
+                Conflict,
+                "counter_busy",
+                f"counter {c.number} is serving {current.number}; finish it before closing",
+                f"{c.number} 号窗口正在办理 {current.number}，请办结后再关闭",
+                field="state",
+                number=c.number,
+                ticket=current.number,
             )
         c.state = body.state
         if body.state == "closed":

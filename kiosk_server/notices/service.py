@@ -20,6 +20,7 @@ from kiosk_server.events.service import emit
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Hall
+from kiosk_server.halls.refusals import refusal
 from kiosk_server.halls.schemas import DisplayNotice
 from kiosk_server.notices import repository as repo
 from kiosk_server.notices.models import Notice
@@ -27,7 +28,6 @@ from kiosk_server.notices.schemas import NoticeIn, NoticeOut, NoticePatch
 
 # Shown on screens between the parts of the scrolling line.
 SEPARATOR = " · "
-DATES_MESSAGE = "结束日期不能早于开始日期 (the end date must be on or after the start date)"
 
 
 def hall_day(ctx: AppContext, hall: Hall) -> date:
@@ -102,7 +102,13 @@ async def _announce(ctx: AppContext, uow: UnitOfWork, hall: Hall, change: str) -
 
 def _check_dates(start: date, end: date) -> None:
     if end < start:
-        raise ValidationFailed(DATES_MESSAGE, details={"field": "end_date"})
+        raise refusal(
+            ValidationFailed,
+            "dates",
+            "the end date must be on or after the start date",
+            "结束日期不能早于开始日期",
+            field="end_date",
+        )
 
 
 async def list_notices(

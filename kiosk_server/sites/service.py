@@ -14,10 +14,11 @@ from kiosk_server.context import AppContext
 from kiosk_server.core.timing import ServingClock
 from kiosk_server.counters import repository as counters_repo
 from kiosk_server.db.uow import UnitOfWork
-from kiosk_server.errors import BadRequest, Conflict, NotFound
+from kiosk_server.errors import BadRequest, NotFound
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Hall, Service
+from kiosk_server.halls.service import county_only, hall_exists
 from kiosk_server.sites import repository as repo
 from kiosk_server.sites.schemas import Rollup, SiteCreate, SiteFigures, SiteOut
 from kiosk_server.stats.figures import (
@@ -189,7 +190,7 @@ async def add_site(
     except NotFound:
         pass
     else:
-        raise Conflict(f"a hall with code {code!r} exists")
+        raise hall_exists(code)
     default_counters = 1 if kind == "village" else 4
     hall = await create_hall(session, code, name, kind=kind, counters=counters or default_counters)
     if has_kiosk is not None:
@@ -216,7 +217,7 @@ async def create_site(
 ) -> SiteOut:
     who.require_role(Role.ADMIN)
     if who.hall_ids is not None:
-        raise Conflict("only a county-level admin (all halls) can add sites")
+        raise county_only("add sites", "添加服务点")
     hall = await add_site(
         uow.session, body.code, body.name, body.kind, body.counters, body.has_kiosk
     )

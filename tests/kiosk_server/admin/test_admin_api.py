@@ -72,11 +72,22 @@ async def test_import_that_disables_or_reletters_a_waited_for_item_changes_nothi
     r = await client.put(f"/api/v1/halls/{hall.code}/catalog", json=doc, headers=hall.auth("admin"))
     assert r.status_code == 409
     err = r.json()["error"]
-    assert err["details"] == {"field": "services", "service": "payment", "waiting": 1}
-    assert "nothing was imported" in err["message"]
+    assert err["details"] == {
+        "reason": "import_waiting_disable",
+        "field": "services",
+        "service": "payment",
+        "service_name": "参保缴费",
+        "waiting": 1,
+    }
+    assert err["message"] == (
+        "1 person holds a ticket for 参保缴费 (payment) today; the file would disable it, "
+        "so nothing was imported (今天还有 1 人取了“参保缴费”（payment）的号尚未办结，"
+        "文件会停用它，因此没有导入任何内容)"
+    )
     doc["services"][1] = {"code": "payment", "name_zh": "参保缴费", "prefix": "Y"}
     r = await client.put(f"/api/v1/halls/{hall.code}/catalog", json=doc, headers=hall.auth("admin"))
     assert r.status_code == 409 and "change its prefix" in r.json()["error"]["message"]
+    assert r.json()["error"]["details"]["reason"] == "import_waiting_prefix"
     codes = [s["code"] for s in (await client.get(f"/api/v1/halls/{hall.code}/services")).json()]
     assert "new_one" not in codes and "payment" in codes
     # An unchanged waited-for item does not block the rest of the file.
