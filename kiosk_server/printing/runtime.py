@@ -138,6 +138,7 @@ class PrintRuntime:
         """Jobs left open by a previous run: the resident has long walked away."""
         async with unit_of_work(ctx.db) as uow:
             for job in await repo.open_jobs(uow.session, "local"):
+                hall = await halls_repo.get_hall_by_id(uow.session, job.hall_id)
                 finish_job(
                     ctx,
                     job,
@@ -146,6 +147,7 @@ class PrintRuntime:
                     code="abandoned",
                     reason="服务重启，未打印 / the server restarted before this job printed",
                     device_id=job.device_id,
+                    hall_code=hall.code,
                 )
 
     # ------------------------------------------------------------ waiting
@@ -241,7 +243,14 @@ class PrintRuntime:
             hall = await halls_repo.get_hall_by_id(s, job.hall_id)
             dev = await repo.ensure_local_printer(s, hall.id, ctx.clock.now())
             outcome = finish_job(
-                ctx, job, ok=ok, attempts=attempts, code=code, reason=reason, device_id=dev.id
+                ctx,
+                job,
+                ok=ok,
+                attempts=attempts,
+                code=code,
+                reason=reason,
+                device_id=dev.id,
+                hall_code=hall.code,
             )
             if status is not None:
                 await apply_status(ctx, uow, dev, hall.code, status.to_dict())
@@ -363,6 +372,7 @@ class PrintRuntime:
                             code="expired",
                             reason="票据已过期，未补打 / too old to print when the agent came back",
                             device_id=job.device_id,
+                            hall_code=conn.hall_code,
                         )
                     )
                 else:
@@ -408,6 +418,7 @@ class PrintRuntime:
                 code=_text(msg.get("code"), 20),
                 reason=_text(msg.get("reason"), 300),
                 device_id=conn.device_id,
+                hall_code=conn.hall_code,
             )
             if isinstance(status, dict):
                 dev = await repo.device(uow.session, conn.device_id)

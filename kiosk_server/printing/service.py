@@ -119,7 +119,10 @@ def finish_job(
     code: str | None,
     reason: str | None,
     device_id: int | None,
+    hall_code: str,
 ) -> Outcome:
+    if not ok:
+        ctx.metrics.print_failures.labels(hall_code).inc()
     job.state = "printed" if ok else "failed"
     job.attempts += attempts
     job.code = None if ok else (code or "error")
