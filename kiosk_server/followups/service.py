@@ -6,8 +6,8 @@ Deadlines are dates in the hall's zone counted in official working days;
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from kiosk_server.audit.service import record
@@ -15,7 +15,7 @@ from kiosk_server.auth.principal import Principal, Role
 from kiosk_server.context import AppContext
 from kiosk_server.core.workdays import add_workdays
 from kiosk_server.db.uow import UnitOfWork
-from kiosk_server.errors import Conflict, NotFound, ValidationFailed
+from kiosk_server.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from kiosk_server.events.service import emit
 from kiosk_server.followups import repository as repo
 from kiosk_server.followups.models import FollowUp, ProxyCase
@@ -88,14 +88,30 @@ def _today(ctx: AppContext, hall: Hall) -> date:
 # --- follow-ups -----------------------------------------------------------------
 
 
-def followup_flags(f: FollowUp, today: date) -> tuple[bool, bool]:
-    callback = f.state == FollowUpState.OPEN.value and today > f.callback_due
-    resolve = f.state != FollowUpState.RESOLVED.value and today > f.resolve_due
-    return callback, resolve
+def followup_flags(
+    f: FollowUp, today: date, day_of: Callable[[datetime], date] | None = None
+) -> tuple[bool, bool]:
+    """(call-back overdue, resolution overdue) at the end of ``today``.
+
+    Without ``day_of`` the follow-up's current state is used (the live view).
+    With it (a timestamp's service day) the state on ``today`` is read from the
+    call-back and resolution times, so a report of a past period says what was
+    overdue at its end, however often it is re-run later.
+    """
+    if day_of is None:
+        called_back = f.state != FollowUpState.OPEN.value
+        resolved = f.state == FollowUpState.RESOLVED.value
+    else:
+        called_back = f.called_back_at is not None and day_of(f.called_back_at) <= today
+        resolved = f.resolved_at is not None and day_of(f.resolved_at) <= today
+    return (not called_back and today > f.callback_due), (not resolved and today > f.resolve_due)
 
 
-def followup_out(f: FollowUp, today: date, staff: str | None) -> FollowUpOut:
-    cb, rs = followup_flags(f, today)
+def followup_out(
+    f: FollowUp, today: date, staff: str | None, *, as_of: HallConfig | None = None
+) -> FollowUpOut:
+    """``as_of``: the hall's config, to flag overdue as of a past ``today`` (reports)."""
+    cb, rs = followup_flags(f, today, as_of.service_day if as_of else None)
     state = FollowUpState(f.state)
     return FollowUpOut(
         id=f.id,
@@ -264,9 +280,43 @@ def case_flags(c: ProxyCase, today: date, submitted_on: date | None) -> tuple[bo
     return overdue, late
 
 
-def case_out(c: ProxyCase, config: HallConfig, today: date) -> CaseOut:
+def case_overdue_on(c: ProxyCase, config: HallConfig, day: date) -> bool:
+    """Whether the case was accepted and past its deadline at the end of a past ``day``.
+
+    Read from the case's history (state changes and materials-date changes are
+    logged with their time), so a past period's report does not change later.
+    """
+    state: str | None = None
+    later_change: str | None = None
+    for h in c.history or []:
+        try:
+            at = datetime.fromisoformat(h["at"])
+        except (KeyError, TypeError, ValueError):
+            continue  # the log is written by this module; skip what it cannot read
+        if config.service_day(at) <= day:
+            state = h.get("state") or state
+        elif later_change is None and isinstance(h.get("materials_complete_on"), str):
+            later_change = h["materials_complete_on"]
+    if state != CaseState.ACCEPTED.value:
+        return False  # not accepted then (or not opened yet)
+    if later_change is None:
+        return day > c.deadline
+    # "old → new": the date in force on ``day`` is the old one of the first later change.
+    try:
+        materials = date.fromisoformat(later_change.split("→")[0].strip())
+    except ValueError:
+        return day > c.deadline
+    return day > add_workdays(materials, PROXY_WORKING_DAYS)
+
+
+def case_out(
+    c: ProxyCase, config: HallConfig, today: date, *, from_history: bool = False
+) -> CaseOut:
+    """``from_history``: ``today`` is a past day; flag overdue as it stood then (reports)."""
     submitted_on = config.service_day(c.submitted_at) if c.submitted_at else None
     overdue, late = case_flags(c, today, submitted_on)
+    if from_history:
+        overdue = case_overdue_on(c, config, today)
     state = CaseState(c.state)
     return CaseOut(
         id=c.id,
@@ -352,19 +402,23 @@ async def list_cases(
     return [c for c in out if overdue is None or c.overdue == overdue]
 
 
-def _check_materials_date(c: ProxyCase, config: HallConfig, value: date, today: date) -> None:
+def _check_materials_date(
+    c: ProxyCase, config: HallConfig, value: date, today: date, earliest: date | None = None
+) -> None:
     """The materials were completed between the case's service day and today.
 
     The 3-working-day deadline counts from this date, so a date in the future
     (or before the resident came) would move the deadline and hide an overdue case.
+    ``earliest``: a later lower bound (papers brought after the case was returned).
     """
-    earliest = min(c.service_day, config.service_day(c.opened_at))
+    if earliest is None:
+        earliest = min(c.service_day, config.service_day(c.opened_at))
     if earliest <= value <= today:
         return
     raise ValidationFailed(
-        f"materials_complete_on must be between the case's service day {earliest.isoformat()} "
+        f"materials_complete_on must be between {earliest.isoformat()} "
         f"and today {today.isoformat()}; {value.isoformat()} is not "
-        "(材料齐全日期须在受理日与今天之间)",
+        "(材料齐全日期须在受理日（或退回日）与今天之间)",
         details={
             "field": "materials_complete_on",
             "earliest": earliest.isoformat(),
@@ -385,12 +439,29 @@ async def update_case(
     config = HallConfig.of(hall)
     now = ctx.clock.now()
     changes: dict[str, Any] = {}
-    if body.materials_complete_on is not None and body.materials_complete_on != (
-        c.materials_complete_on
+    today = config.service_day(now)
+    # Accepted again after a return: the papers are complete on a new day, and the
+    # 3 working days count from it (the old deadline may already have passed).
+    reaccept = body.state is CaseState.ACCEPTED and c.state == CaseState.RETURNED_INCOMPLETE.value
+    returned_on: date | None = None
+    if reaccept:
+        returned_on = config.service_day(c.closed_at) if c.closed_at else None
+        if body.materials_complete_on is None:
+            raise BadRequest(
+                "accepting a returned case again needs the day its materials became complete "
+                "(重新受理须填写材料齐全日期): send materials_complete_on",
+                details={
+                    "field": "materials_complete_on",
+                    "earliest": (returned_on or c.service_day).isoformat(),
+                    "latest": today.isoformat(),
+                },
+            )
+    if body.materials_complete_on is not None and (
+        reaccept or body.materials_complete_on != c.materials_complete_on
     ):
         if c.state not in (CaseState.ACCEPTED.value, CaseState.RETURNED_INCOMPLETE.value):
             raise Conflict("the materials date can only change before the case is submitted")
-        _check_materials_date(c, config, body.materials_complete_on, config.service_day(now))
+        _check_materials_date(c, config, body.materials_complete_on, today, returned_on)
         old_on, old_deadline = c.materials_complete_on, c.deadline
         c.materials_complete_on = body.materials_complete_on
         c.deadline = add_workdays(body.materials_complete_on, PROXY_WORKING_DAYS)

@@ -31,6 +31,7 @@ Conventions (written down because reports are compared by hand):
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -80,11 +81,13 @@ class TicketRecord:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     counter: int | None = None  # counter number
-    staff: str | None = None  # who served it (display name)
+    staff: str | None = None  # who served it (display name, for labels only)
     outcome: str | None = None
     transferred_from: int | None = None
     # Serving time summed over the segments (None: unknown, use finish - start).
     served_seconds: float | None = None
+    # Who served it (user id): the by-staff key, since two people may share a name.
+    staff_id: int | None = None
 
     @property
     def original(self) -> bool:
@@ -115,6 +118,7 @@ class RatingRecord:
     service: str | None = None
     counter: int | None = None
     staff: str | None = None
+    staff_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,10 @@ class RatingFigures:
 
 @dataclass
 class Figures:
-    """One row of the report: the whole hall, an item, a counter, a staff member, a day."""
+    """One row of the report: the whole hall, an item, a counter, a staff member, a day, an hour.
+
+    Every breakdown is built by ``figures()``, so each row carries the same set.
+    """
 
     key: str
     label: str
@@ -188,13 +195,17 @@ class Figures:
 
 
 @dataclass
-class HourFigures:
+class HourFigures(Figures):
+    """An hour's figures: the residents who took a ticket in that (local) hour.
+
+    Like every breakdown, the hour's tickets are its residents' whole stories
+    (issued at 09:40, served at 10:05: both count for 09:00-10:00). Throughput
+    is beside them: ``finished_in_hour`` counts transactions finished in the hour,
+    whenever their ticket was issued.
+    """
+
     hour: int  # local hour 0-23
-    arrivals: int  # original tickets issued in that hour
-    served: int  # transactions finished in that hour
-    no_show: int
-    wait_avg: float | None  # of tickets issued in that hour
-    wait_p90: float | None
+    finished_in_hour: int
 
 
 @dataclass
@@ -356,32 +367,70 @@ def wait_histogram(tickets: Sequence[TicketRecord]) -> list[dict[str, Any]]:
     ]
 
 
-def hour_figures(tickets: Sequence[TicketRecord], tz: ZoneInfo) -> list[HourFigures]:
-    """Per local hour: arrivals by issue hour, served by finish hour."""
-    arrivals: dict[int, list[TicketRecord]] = {}
-    served: dict[int, int] = {}
+def hour_figures(
+    tickets: Sequence[TicketRecord], ratings: Sequence[RatingRecord], tz: ZoneInfo
+) -> list[HourFigures]:
+    """Per local hour of issue, the full figures; plus transactions finished in the hour."""
+    by_id = {t.id: t for t in tickets}
+
+    def rating_hour(r: RatingRecord) -> int:
+        # A rating belongs to its ticket's hour, like the ticket's other figures.
+        t = by_id.get(r.ticket_id)
+        return (t.issued_at if t else r.created_at).astimezone(tz).hour
+
+    groups = _group(tickets, ratings, lambda t: t.issued_at.astimezone(tz).hour, rating_hour)
+    finished: dict[int, int] = {}
     for t in tickets:
-        if t.original:
-            arrivals.setdefault(t.issued_at.astimezone(tz).hour, []).append(t)
         if t.state == "done" and t.finished_at is not None:
             h = t.finished_at.astimezone(tz).hour
-            served[h] = served.get(h, 0) + 1
-    hours = sorted(set(arrivals) | set(served))
+            finished[h] = finished.get(h, 0) + 1
     out = []
-    for h in hours:
-        group = arrivals.get(h, [])
-        waits = [w for t in group if (w := t.wait_minutes) is not None]
-        out.append(
-            HourFigures(
-                hour=h,
-                arrivals=len(group),
-                served=served.get(h, 0),
-                no_show=sum(1 for t in group if t.state == "no_show"),
-                wait_avg=_r(_avg(waits)),
-                wait_p90=_r(percentile(waits, 90)),
-            )
-        )
+    for h in sorted(set(groups) | set(finished)):
+        ts, rs = groups.get(h, ([], []))
+        f = figures(f"hour-{h:02d}", f"{h:02d}:00-{h + 1:02d}:00", ts, rs)
+        out.append(HourFigures(**vars(f), hour=h, finished_in_hour=finished.get(h, 0)))
     return out
+
+
+def staff_figures(
+    tickets: Sequence[TicketRecord], ratings: Sequence[RatingRecord]
+) -> list[Figures]:
+    """By staff member: keyed by user id (two people may share a display name).
+
+    A record with a name but no id (history written straight into the database)
+    is grouped by its name. A name two people share is labelled with the user id.
+    """
+
+    def key(staff_id: int | None, name: str | None) -> tuple[str, str] | None:
+        if staff_id is not None:
+            return ("id", f"{staff_id:012d}")
+        return None if name is None else ("name", name)
+
+    groups = _group(
+        tickets,
+        ratings,
+        lambda t: key(t.staff_id, t.staff),
+        lambda r: key(r.staff_id, r.staff),
+    )
+    names: dict[tuple[str, str], str] = {}
+    for t in tickets:
+        k = key(t.staff_id, t.staff)
+        if k is not None and t.staff:
+            names.setdefault(k, t.staff)
+    for r in ratings:
+        k = key(r.staff_id, r.staff)
+        if k is not None and r.staff:
+            names.setdefault(k, r.staff)
+    counts = Counter(names.values())
+    shared = {n for n, c in counts.items() if c > 1}
+    out = []
+    for k, (ts, rs) in sorted(groups.items()):
+        kind, ident = k
+        uid = int(ident) if kind == "id" else None
+        name = names.get(k) or (f"#{uid}" if uid is not None else ident)
+        label = f"{name}（#{uid}）" if uid is not None and name in shared else name
+        out.append(figures(f"staff-{uid}" if uid is not None else name, label, ts, rs))
+    return sorted(out, key=lambda f: (f.label, f.key))
 
 
 def build_report(data: FigureInput) -> Report:
@@ -408,12 +457,7 @@ def build_report(data: FigureInput) -> Report:
             _group(tickets, ratings, lambda t: t.counter, lambda r: r.counter).items()
         )
     ]
-    by_staff = [
-        figures(name, name, ts, rs)
-        for name, (ts, rs) in sorted(
-            _group(tickets, ratings, lambda t: t.staff, lambda r: r.staff).items()
-        )
-    ]
+    by_staff = staff_figures(tickets, ratings)
     by_day = [
         figures(d.isoformat(), d.isoformat(), ts, rs)
         for d, (ts, rs) in sorted(
@@ -433,7 +477,7 @@ def build_report(data: FigureInput) -> Report:
         by_counter=by_counter,
         by_staff=by_staff,
         by_day=by_day,
-        by_hour=hour_figures(tickets, data.tz),
+        by_hour=hour_figures(tickets, ratings, data.tz),
         wait_histogram=wait_histogram(tickets),
         standard={
             "instant_average_minutes": INSTANT_STANDARD_MINUTES,

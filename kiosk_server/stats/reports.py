@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,15 @@ def _yes(flag: bool | None) -> str:
     return "—" if flag is None else ("达标" if flag else "未达标")
 
 
+def overdue_as_of(r: Report) -> str:
+    """The day the 逾期 figures are counted at: the period's end, or today if earlier."""
+    for name in ("followups", "cases"):
+        value = r.extensions.get(name, {}).get("as_of")
+        if isinstance(value, str):
+            return value
+    return r.end.isoformat()
+
+
 def summary_rows(r: Report) -> list[list[Cell]]:
     o = r.overall
     rt = o.ratings
@@ -101,6 +111,7 @@ def summary_rows(r: Report) -> list[list[Cell]]:
         ["差评数（不满意+非常不满意）", rt.bad, "", ""],
         [rt.satisfaction_label, rt.satisfaction, f"≥{SATISFACTION_STANDARD:.0%}", _yes(rt.meets_standard)],
         [rt.strict_satisfaction_label, rt.strict_satisfaction, "", ""],
+        ["逾期统计截至", overdue_as_of(r), "", "报表期末（或今天，取较早者）"],
         ["差评整改：新增", fu.get("opened", 0), "", ""],
         ["差评整改：已整改", fu.get("resolved", 0), "", ""],
         ["差评整改：逾期", fu.get("overdue", 0), "0", _yes(fu.get("overdue", 0) == 0)],
@@ -124,24 +135,55 @@ SUMMARY_KINDS = {
     "即时办结事项超时占比",
 }
 
-GROUP_HEADER = [
-    "名称", "取号数", "办结数", *(f"办理结果：{label}" for label in OUTCOME_LABELS.values()),
-    "过号数", "转移数", "平均等候（分钟）", "等候P90（分钟）",
-    "平均办理（分钟）", "办理P90（分钟）", "即时办件数", "即时平均（分钟）", "即时超时数",
-    "即时超时占比", "评价数", "评价率", "差评数", "满意率（好差评口径）", "满意率（严格口径）",
+
+def _outcome_column(key: str, label: str) -> tuple[str, str, Callable[[Figures], Cell]]:
+    return (f"办理结果：{label}", "n", lambda f: f.outcomes.get(key, 0))
+
+
+def _rating_column(label: str) -> tuple[str, str, Callable[[Figures], Cell]]:
+    return (f"评价：{label}", "n", lambda f: f.ratings.distribution.get(label, 0))
+
+
+# One definition of a breakdown row (by item, counter, staff, hour, day): header,
+# kind and value side by side, so the columns cannot drift from their headers.
+GROUP_COLUMNS: list[tuple[str, str, Callable[[Figures], Cell]]] = [
+    ("取号数", "n", lambda f: f.issued),
+    ("办结数", "n", lambda f: f.served),
+    *(_outcome_column(key, label) for key, label in OUTCOME_LABELS.items()),
+    ("过号数", "n", lambda f: f.no_show),
+    ("取消数", "n", lambda f: f.cancelled),
+    ("转移数", "n", lambda f: f.transferred),
+    ("当前等候人数", "n", lambda f: f.waiting_now),
+    ("平均等候（分钟）", "m", lambda f: f.wait_avg),
+    ("等候中位数（分钟）", "m", lambda f: f.wait_p50),
+    ("等候P90（分钟）", "m", lambda f: f.wait_p90),
+    ("最长等候（分钟）", "m", lambda f: f.wait_max),
+    ("平均办理（分钟）", "m", lambda f: f.service_avg),
+    ("办理P90（分钟）", "m", lambda f: f.service_p90),
+    ("即时办件数", "n", lambda f: f.instant_served),
+    ("即时平均（分钟）", "m", lambda f: f.instant_service_avg),
+    (f"即时平均是否达标（≤{INSTANT_STANDARD_MINUTES:g}分钟）", "t",
+     lambda f: _yes(f.instant_meets_standard)),
+    ("即时超时数", "n", lambda f: f.instant_over_target),
+    ("即时超时占比", "p", lambda f: f.instant_over_target_share),
+    (f"即时超{INSTANT_STANDARD_MINUTES:g}分钟数", "n", lambda f: f.instant_over_10min),
+    (f"即时超{INSTANT_STANDARD_MINUTES:g}分钟占比", "p", lambda f: f.instant_over_10min_share),
+    ("绿色通道取号数", "n", lambda f: f.green_issued),
+    ("绿色通道等候P90（分钟）", "m", lambda f: f.green_wait_p90),
+    ("普通等候P90（分钟）", "m", lambda f: f.normal_wait_p90),
+    ("评价数", "n", lambda f: f.ratings.count),
+    ("评价率", "p", lambda f: f.ratings.rating_rate),
+    *(_rating_column(label) for label in RATING_LEVELS.values()),
+    ("差评数", "n", lambda f: f.ratings.bad),
+    ("满意率（好差评口径）", "p", lambda f: f.ratings.satisfaction),
+    ("满意率（严格口径）", "p", lambda f: f.ratings.strict_satisfaction),
 ]  # fmt: skip
-GROUP_KINDS = ["t", "n", "n", "n", "n", "n", "n", "n", "n", "m", "m", "m", "m", "n", "m", "n", "p", "n", "p", "n", "p", "p"]  # fmt: skip
+GROUP_HEADER = ["名称", *(c[0] for c in GROUP_COLUMNS)]
+GROUP_KINDS = ["t", *(c[1] for c in GROUP_COLUMNS)]
 
 
 def group_row(f: Figures) -> list[Cell]:
-    rt = f.ratings
-    return [
-        f.label, f.issued, f.served, *(f.outcomes.get(key, 0) for key in OUTCOME_LABELS),
-        f.no_show, f.transferred, f.wait_avg, f.wait_p90,
-        f.service_avg, f.service_p90, f.instant_served, f.instant_service_avg,
-        f.instant_over_target, f.instant_over_target_share, rt.count, rt.rating_rate, rt.bad,
-        rt.satisfaction, rt.strict_satisfaction,
-    ]  # fmt: skip
+    return [f.label, *(get(f) for _, _, get in GROUP_COLUMNS)]
 
 
 def sheets(report: Report, hall_name: str, period_label: str) -> list[Sheet]:
@@ -162,22 +204,22 @@ def sheets(report: Report, hall_name: str, period_label: str) -> list[Sheet]:
     out.append(group("按事项", report.by_service))
     out.append(group("按窗口", report.by_counter, extra=True))
     out.append(group("按人员", report.by_staff))
+    # By hour of issue: every figure of the hour's residents, then the throughput.
     hours = Sheet(
         "按时段",
-        f"{title} — 按时段",
-        ["时段", "取号数", "办结数", "过号数", "平均等候（分钟）", "等候P90（分钟）"],
-        ["t", "n", "n", "n", "m", "m"],
+        f"{title} — 按时段（按取号时间归入时段；末列按办结时间）",
+        ["时段", *GROUP_HEADER[1:], "本时段办结数（按办结时间）"],
+        [*GROUP_KINDS, "n"],
     )
     for h in report.by_hour:
-        hours.rows.append(
-            [f"{h.hour:02d}:00-{h.hour + 1:02d}:00", h.arrivals, h.served, h.no_show, h.wait_avg, h.wait_p90]
-        )  # fmt: skip
+        hours.rows.append([*group_row(h), h.finished_in_hour])
     out.append(hours)
     if report.start != report.end:
         out.append(group("按日", report.by_day))
+    as_of = f"（逾期截至{overdue_as_of(report)}）"
     fu = Sheet(
         "差评整改",
-        f"{title} — 差评整改",
+        f"{title} — 差评整改{as_of}",
         ["票号", "事项", "窗口", "评价", "状态", "回访期限", "整改期限", "是否逾期", "原因", "整改措施", "复评"],
         ["t", "t", "n", "t", "t", "t", "t", "t", "t", "t", "n"],
     )  # fmt: skip
@@ -190,7 +232,7 @@ def sheets(report: Report, hall_name: str, period_label: str) -> list[Sheet]:
     out.append(fu)
     cs = Sheet(
         "帮办代办",
-        f"{title} — 帮办代办",
+        f"{title} — 帮办代办{as_of}",
         ["票号", "受理日期", "事项", "经办人", "群众（脱敏）", "材料齐全日期", "上报期限", "状态", "是否逾期"],
         ["t", "t", "t", "t", "t", "t", "t", "t", "t"],
     )  # fmt: skip

@@ -108,6 +108,7 @@ async def figure_input(
                 finished_at=t.finished_at,
                 counter=counters.get(t.counter_id) if t.counter_id else None,
                 staff=names.get(staff_id) if staff_id else None,
+                staff_id=staff_id,
                 outcome=t.outcome,
                 transferred_from=t.transferred_from_id,
                 served_seconds=(
@@ -126,6 +127,7 @@ async def figure_input(
             service=by_id[r.ticket_id].service if r.ticket_id in by_id else None,
             counter=counters.get(r.counter_id) if r.counter_id else None,
             staff=names.get(r.staff_user_id) if r.staff_user_id else None,
+            staff_id=r.staff_user_id,
         )
         for r in ratings
     ]
@@ -149,21 +151,35 @@ async def _followup_extensions(
 ) -> dict[str, dict[str, Any]]:
     s = uow.session
     today = config.service_day(ctx.clock.now())
+    # Overdue as of the period's end (or today, if earlier): re-running last
+    # month's report later must not change what it says was overdue.
+    as_of = min(end, today)
+    past = as_of < today
     fus = [
-        followup_out(f, today, await followups_repo.user_name(s, f.staff_user_id))
+        followup_out(
+            f,
+            as_of,
+            await followups_repo.user_name(s, f.staff_user_id),
+            as_of=config if past else None,
+        )
         for f in await followups_repo.list_followups(s, hall.id)
         if start <= config.service_day(f.opened_at) <= end
     ]
     cases = [
-        case_out(c, config, today)
+        case_out(c, config, as_of, from_history=past)
         for c in await followups_repo.list_cases(s, hall.id, day_from=start, day_to=end)
     ]
     return {
         "followups": {
             **followup_summary(fus),
+            "as_of": as_of.isoformat(),
             "items": [f.model_dump(mode="json") for f in fus],
         },
-        "cases": {**case_summary(cases), "items": [c.model_dump(mode="json") for c in cases]},
+        "cases": {
+            **case_summary(cases),
+            "as_of": as_of.isoformat(),
+            "items": [c.model_dump(mode="json") for c in cases],
+        },
     }
 
 

@@ -183,8 +183,9 @@ function renderCharts() {
     ...base, legend: { top: 0 },
     xAxis: { type: "category", data: hours }, yAxis: { type: "value", name: t("chart.tickets"), minInterval: 1 },
     series: [
-      { name: t("chart.arrivals"), type: "bar", data: r.by_hour.map((h) => h.arrivals) },
-      { name: t("chart.servedS"), type: "line", data: r.by_hour.map((h) => h.served) },
+      // Arrivals by issue hour; served by the hour the transaction finished (throughput).
+      { name: t("chart.arrivals"), type: "bar", data: r.by_hour.map((h) => h.issued) },
+      { name: t("chart.servedS"), type: "line", data: r.by_hour.map((h) => h.finished_in_hour) },
     ],
   }, true);
   chart("chart-wait")?.setOption({

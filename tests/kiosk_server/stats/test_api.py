@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import io
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -121,6 +122,47 @@ async def test_daily_xlsx_report_cells(
     assert counters["A3"].value == "1号窗口" and counters["C3"].value == 1  # served at 1
     hours = wb["按时段"]
     assert hours["A3"].value == "10:00-11:00" and hours["B3"].value == 3
+    # Every breakdown carries the same columns; by hour, one more for throughput.
+    items_header = [c.value for c in wb["按事项"][2]]
+    hours_header = [c.value for c in hours[2]]
+    assert hours_header == ["时段", *items_header[1:], "本时段办结数（按办结时间）"]
+    assert [c.value for c in wb["按人员"][2]] == items_header
+    for column in ("取消数", "当前等候人数", "等候中位数（分钟）", "最长等候（分钟）",
+                   "绿色通道取号数", "绿色通道等候P90（分钟）", "普通等候P90（分钟）",
+                   "即时超10分钟占比", "评价：非常满意", "评价：非常不满意",
+                   "满意率（好差评口径）", "满意率（严格口径）"):  # fmt: skip
+        assert column in items_header, column
+
+    def row_of(sheet: Any, label: str) -> dict[str, Any]:
+        header = [c.value for c in sheet[2]]
+        row = next(r for r in sheet.iter_rows(min_row=3) if r[0].value == label)
+        return {h: c for h, c in zip(header, row, strict=True)}
+
+    # 10:00 A001 (wait 5, served 12), 10:17 A002 (wait 3, served 6), 10:26 A003 no-show
+    # (wait 0); A001 rated 非常不满意, A002 非常满意.
+    ten = row_of(hours, "10:00-11:00")
+    assert {h: c.value for h, c in ten.items() if h != "时段"} == {
+        "取号数": 3, "办结数": 2, "办理结果：办结": 2, "办理结果：容缺受理": 0,
+        "办理结果：一次性告知": 0, "办理结果：帮办代办": 0, "过号数": 1, "取消数": 0, "转移数": 0,
+        "当前等候人数": 0, "平均等候（分钟）": 2.67, "等候中位数（分钟）": 3.0,
+        "等候P90（分钟）": 5.0, "最长等候（分钟）": 5.0, "平均办理（分钟）": 9.0,
+        "办理P90（分钟）": 12.0, "即时办件数": 2, "即时平均（分钟）": 9.0,
+        "即时平均是否达标（≤10分钟）": "达标", "即时超时数": 1, "即时超时占比": 0.5,
+        "即时超10分钟数": 1, "即时超10分钟占比": 0.5, "绿色通道取号数": 0,
+        "绿色通道等候P90（分钟）": None, "普通等候P90（分钟）": 5.0, "评价数": 2, "评价率": 1.0,
+        "评价：非常满意": 1, "评价：满意": 0, "评价：基本满意": 0, "评价：不满意": 0,
+        "评价：非常不满意": 1, "差评数": 1, "满意率（好差评口径）": 0.5,
+        "满意率（严格口径）": 0.5, "本时段办结数（按办结时间）": 2,
+    }  # fmt: skip
+    assert ten["等候中位数（分钟）"].number_format == "0.00"
+    assert ten["满意率（严格口径）"].number_format == "0.00%"
+    enrol = row_of(wb["按事项"], "城乡居民参保登记")
+    assert (enrol["取号数"].value, enrol["过号数"].value, enrol["最长等候（分钟）"].value) == (
+        3,
+        1,
+        5.0,
+    )
+    assert (enrol["评价：非常不满意"].value, enrol["满意率（好差评口径）"].value) == (1, 0.5)
     fu = wb["差评整改"]
     assert fu["A3"].value == "A001" and fu["D3"].value == "非常不满意"
 
