@@ -1,6 +1,8 @@
 // Admin console (/admin): hall settings, catalogue, counters, staff, devices and
 // notices of one hall, through the same API the rest of hallq uses. Every check
-// made here is also made by the server; both show the same message.
+// made here is also made by the server; both show the same message: a refusal
+// names its rule in details.reason and is shown from this page's catalogue
+// ("v.<reason>", admin-i18n.js) with the values in details.
 import { ApiError, api, el, login, pathParam, setStaffToken, staffToken } from "./api.js";
 import { applyStatic, currentLang, t, toggleLang } from "./i18n.js";
 import "./admin-i18n.js";
@@ -46,8 +48,29 @@ async function rawCall(method, path, { text, contentType } = {}) {
   return res;
 }
 
-function invalid(key, vars, field) {
-  return new ApiError(422, "invalid_value", t(key, vars), field ? { field } : {});
+// A refusal made in the page, shaped like the server's: the rule is the key
+// without "v.", the values are the template's variables.
+function invalid(key, vars = {}, field = undefined) {
+  const details = { ...vars, reason: key.replace(/^v\./, "") };
+  if (field) details.field = field;
+  return new ApiError(422, "invalid_value", t(key, vars), details);
+}
+
+function known(key) {
+  return t(key) !== key;
+}
+
+// The text of an error in the console's language: from the catalogue when the
+// rule is known ("v.<reason>", "_one" for a count of 1 where the language has
+// it), else the server's own sentence.
+function errorText(err) {
+  const d = (err && err.details) || {};
+  if (d.reason) {
+    const key = `v.${d.reason}`;
+    if (d.waiting === 1 && known(`${key}_one`)) return t(`${key}_one`, d);
+    if (known(key)) return t(key, d);
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 function banner(scope) {
@@ -57,7 +80,7 @@ function banner(scope) {
 function showError(scope, err) {
   const b = banner(scope);
   if (!b) return;
-  b.textContent = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+  b.textContent = errorText(err);
   b.classList.remove("hidden");
   const field = err && err.details && err.details.field;
   if (field && scope instanceof Element) {
@@ -345,7 +368,10 @@ function renderCatalog() {
 }
 
 async function toggleService(s, enabled) {
-  const ok = await guarded("catalog", () => call("PATCH", hallPath(`/services/${s.code}`), { enabled }));
+  const ok = await guarded("catalog", () => {
+    if (!enabled && s.waiting > 0) throw waitingFor("v.waiting_disable", s, "enabled");
+    return call("PATCH", hallPath(`/services/${s.code}`), { enabled });
+  });
   if (ok) flash(enabled ? t("svc.enabled_done", { name: s.name_zh }) : t("svc.disabled_done", { name: s.name_zh }));
   await refresh("catalog", loadCatalog);
 }
@@ -360,6 +386,10 @@ async function moveService(i, delta) {
     }
   });
   await refresh("catalog", loadCatalog);
+}
+
+function waitingFor(key, s, field) {
+  return invalid(key, { service: s.code, service_name: s.name_zh, waiting: s.waiting }, field);
 }
 
 let editing = null;
@@ -393,7 +423,8 @@ function serviceBody() {
   const prefix = f.prefix.value.trim().toUpperCase();
   if (!PREFIX_RE.test(prefix)) throw invalid("v.prefix", {}, "prefix");
   const other = state.services.find((s) => s.prefix === prefix && (!editing || s.code !== editing.code));
-  if (other) throw invalid("v.prefix_taken", { p: prefix, name: other.name_zh, code: other.code }, "prefix");
+  if (other) throw invalid("v.prefix_taken", { prefix, service: other.code, service_name: other.name_zh }, "prefix");
+  if (editing && prefix !== editing.prefix && editing.waiting > 0) throw waitingFor("v.waiting_prefix", editing, "prefix");
   const name = f.name_zh.value.trim();
   if (!name) throw invalid("v.name_required", {}, "name_zh");
   const target = Number(f.target_minutes.value);
@@ -533,7 +564,7 @@ async function addCounter(ev) {
   const ok = await guarded("counters", async () => {
     const number = Number(f.number.value);
     if (!Number.isInteger(number) || number < 1 || number > 999) throw invalid("v.counter_number", {}, "number");
-    if (state.counters.some((c) => c.number === number)) throw invalid("v.counter_exists", { n: number }, "number");
+    if (state.counters.some((c) => c.number === number)) throw invalid("v.counter_exists", { number }, "number");
     const name = f.name.value.trim();
     if (!name) throw invalid("v.name_required", {}, "name");
     await call("POST", hallPath("/counters"), { number, name });

@@ -126,22 +126,155 @@ async def test_new_item_with_materials_reaches_kiosk_and_printed_ticket(
     assert "居民身份证原件" in paper.text and "近期一寸照片" in paper.text
 
 
-async def test_disabling_an_item_people_wait_for_is_refused_with_the_reason(
+def chinese_part(message: str) -> str:
+    """The server's message is English with the Chinese in parentheses at the end."""
+    assert message.endswith(")"), message
+    return message[message.rindex(" (") + 2 : -1]
+
+
+class Requests:
+    """The console's writes to the API and their statuses: which check refused."""
+
+    def __init__(self, page: Any) -> None:
+        self.seen: list[tuple[str, str, int]] = []
+        page.on("response", self._on)
+
+    def _on(self, response: Any) -> None:
+        if response.request.method in ("POST", "PATCH"):
+            self.seen.append((response.request.method, response.url, response.status))
+
+    def take(self) -> list[tuple[str, str, int]]:
+        out, self.seen = self.seen, []
+        return out
+
+
+async def banner_text(page: Any, scope: str) -> str:
+    banner = page.locator(scope)
+    await banner.wait_for(state="visible")
+    return await banner.text_content() or ""
+
+
+async def test_disabling_an_item_people_wait_for_reads_the_same_from_page_or_server(
     live: LiveServer, ctx: AppContext, site: Site, page_factory: PageFactory
 ) -> None:
     kit, client = site
-    await issue(client, kit, "payment")
     page = await page_factory(width=1400, height=900)
+    sent = Requests(page)
     await open_admin(page, live, "catalog")
-    await page.click("#svc-table tr[data-code=payment] input[type=checkbox]")
-    banner = page.locator("[data-error=catalog]")
-    await banner.wait_for(state="visible")
-    assert "1 people are waiting for 参保缴费" in (await banner.text_content() or "")
-    await page.wait_for_function(
-        "document.querySelector('#svc-table tr[data-code=payment] input').checked === true"
+    sent.take()
+    # Taken after the page loaded: only the server knows, and refuses.
+    await issue(client, kit, "payment")
+    box = "#svc-table tr[data-code=payment] input[type=checkbox]"
+    await page.click(box)
+    zh = "今天还有 1 人取了“参保缴费”的号尚未办结，请先办理完或转移后再停用"
+    assert await banner_text(page, "[data-error=catalog]") == zh
+    [(method, url, status)] = sent.take()
+    assert method == "PATCH" and url.endswith("/services/payment") and status == 409
+    r = await client.patch(
+        "/api/v1/halls/demo/services/payment", json={"enabled": False}, headers=kit.auth("admin")
     )
-    svc = [s for s in (await client.get("/api/v1/halls/demo/services")).json()]
-    assert "payment" in [s["code"] for s in svc]
+    assert chinese_part(r.json()["error"]["message"]) == zh
+    await page.wait_for_function(f"document.querySelector('{box}').checked === true")
+    # Reloaded after the refusal, the page now knows and refuses by itself: same words.
+    await page.evaluate("document.querySelector('[data-error=catalog]').textContent = ''")
+    await page.click(box)
+    await page.wait_for_function(
+        "document.querySelector('[data-error=catalog]').textContent.length > 0"
+    )
+    assert await banner_text(page, "[data-error=catalog]") == zh
+    assert sent.take() == []
+    assert await page.is_checked(box)
+
+    # In English: the same rule reads the same, page-side and server-side ("1 person").
+    await page.evaluate("document.body.dataset.loaded = ''")
+    await page.click("#lang")
+    await page.wait_for_selector("body[data-loaded=catalog]")
+    await page.click(box)
+    en = "1 person holds a ticket for 参保缴费 today; serve or transfer them before disabling it"
+    await page.wait_for_function(
+        "document.querySelector('[data-error=catalog]').textContent.startsWith('1 person')"
+    )
+    assert await banner_text(page, "[data-error=catalog]") == en
+    assert sent.take() == []
+    await issue(client, kit, "record_query")
+    await page.click("#svc-table tr[data-code=record_query] input[type=checkbox]")
+    await page.wait_for_function(
+        "document.querySelector('[data-error=catalog]').textContent.includes('参保信息查询')"
+    )
+    assert await banner_text(page, "[data-error=catalog]") == en.replace("参保缴费", "参保信息查询")
+    assert [s for _, _, s in sent.take()] == [409]
+    public = (await client.get("/api/v1/halls/demo/services")).json()
+    assert {"payment", "record_query"} <= {s["code"] for s in public}
+
+
+async def test_a_reused_prefix_reads_the_same_from_page_or_server(
+    live: LiveServer, ctx: AppContext, site: Site, page_factory: PageFactory
+) -> None:
+    kit, client = site
+    page = await page_factory(width=1400, height=900)
+    sent = Requests(page)
+    await open_admin(page, live, "catalog")
+    sent.take()
+    # Another admin adds an item with P after this page loaded its catalogue.
+    r = await client.post(
+        "/api/v1/halls/demo/services",
+        json={"code": "pension", "name_zh": "养老待遇资格认证", "prefix": "P"},
+        headers=kit.auth("admin"),
+    )
+    assert r.status_code == 201
+    f = "#svc-form"
+
+    async def try_new_item(code: str, letter: str = "P") -> str:
+        await page.click("#svc-new")
+        await page.fill(f"{f} [name=code]", code)
+        await page.fill(f"{f} [name=prefix]", letter)
+        await page.fill(f"{f} [name=name_zh]", "新事项")
+        await page.evaluate(f"document.querySelector('{f} [data-error]').textContent = ''")
+        await page.click(f"{f} button[type=submit]")
+        await page.wait_for_function(
+            f"document.querySelector('{f} [data-error]').textContent.length > 0"
+        )
+        return await banner_text(page, f"{f} [data-error]")
+
+    zh = "字母 P 已被 养老待遇资格认证（pension）使用；每个事项须有自己的字母，号码才不会重复"
+    assert await try_new_item("one") == zh  # caught by the server
+    [(method, _, status)] = sent.take()
+    assert method == "POST" and status == 409
+    r = await client.post(
+        "/api/v1/halls/demo/services",
+        json={"code": "one", "name_zh": "新事项", "prefix": "P"},
+        headers=kit.auth("admin"),
+    )
+    assert chinese_part(r.json()["error"]["message"]) == zh
+    await page.click(f"{f} [data-close]")
+    await tab(page, "hall")
+    await tab(page, "catalog")
+    sent.take()
+    assert await try_new_item("two") == zh  # caught in the page
+    assert sent.take() == []
+    await page.click(f"{f} [data-close]")
+
+    await page.evaluate("document.body.dataset.loaded = ''")
+    await page.click("#lang")
+    await page.wait_for_selector("body[data-loaded=catalog]")
+    en = (
+        "prefix P is already used by 养老待遇资格认证 (pension); "
+        "each item needs its own letter so numbers stay unique"
+    )
+    assert await try_new_item("three") == en  # in the page
+    assert sent.take() == []
+    await page.click(f"{f} [data-close]")
+    r = await client.post(
+        "/api/v1/halls/demo/services",
+        json={"code": "p2", "name_zh": "另一事项", "prefix": "R"},
+        headers=kit.auth("admin"),
+    )
+    assert r.status_code == 201
+    assert await try_new_item("four", "R") == (  # by the server
+        "prefix R is already used by 另一事项 (p2); "
+        "each item needs its own letter so numbers stay unique"
+    )
+    assert [s for _, _, s in sent.take()] == [409]
 
 
 async def test_notice_change_updates_the_hall_screen_without_reload(
