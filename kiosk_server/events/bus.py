@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
+from kiosk_server.events import display
+
 
 @dataclass(frozen=True)
 class HallEvent:
@@ -38,6 +40,13 @@ class HallEvent:
     def wire_text(self) -> str:
         """The wire form serialized once, however many screens it goes to."""
         return json.dumps(self.wire(), ensure_ascii=False, separators=(",", ":"))
+
+    @cached_property
+    def display_text(self) -> str:
+        """The form public hall screens get (see events.display), serialized once."""
+        return display.dumps(
+            display.display_wire(self.seq, self.type, self.at, self.hall_code, self.data)
+        )
 
     def to_json_dict(self) -> dict[str, Any]:
         return {

@@ -3,7 +3,8 @@
 A client connects with ``?since=SEQ``; it gets every event after SEQ that the
 database still holds, or ``{"type": "resync"}`` when they are too old, then the
 live stream. A gap on the live stream is filled from the database, so a screen
-never misses a call.
+never misses a call. The public hall-screen socket sends withheld events as
+seq-only placeholders (see events.display), so its seq stays gap-free too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kiosk_server.db.uow import unit_of_work
 from kiosk_server.errors import DomainError
 from kiosk_server.events import repository as repo
 from kiosk_server.events.bus import Subscription
-from kiosk_server.events.service import row_to_wire
+from kiosk_server.events.service import row_to_display_wire, row_to_wire
 from kiosk_server.halls import repository as halls_repo
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def _ctx(ws: WebSocket) -> AppContext:
 
 
 async def _catch_up(
-    ctx: AppContext, ws: WebSocket, hall_id: int, code: str, since: int
+    ctx: AppContext, ws: WebSocket, hall_id: int, code: str, since: int, public: bool
 ) -> int | None:
     """Send events after ``since`` from the database; None if the client must resync."""
     async with unit_of_work(ctx.db, write=False) as uow:
@@ -49,15 +50,25 @@ async def _catch_up(
     if len(rows) > CATCH_UP_LIMIT:
         return None
     last = since
+    to_wire = row_to_display_wire if public else row_to_wire
     for row in rows:
-        await ws.send_json(row_to_wire(row, code))
+        await ws.send_json(to_wire(row, code))
         last = row.seq
     return last
 
 
 async def _stream(
-    ctx: AppContext, ws: WebSocket, halls: dict[int, str], since: dict[int, int] | None
+    ctx: AppContext,
+    ws: WebSocket,
+    halls: dict[int, str],
+    since: dict[int, int] | None,
+    *,
+    public: bool = False,
+    since_ignored: str | None = None,
 ) -> None:
+    """``public``: the hall-screen form (display-safe events, placeholders for
+    the rest). ``since_ignored``: the client asked to catch up but could not be
+    (why); each hall then starts with a resync saying so."""
     ctx.extras["ws_clients"] = ctx.extras.get("ws_clients", 0) + 1
     sub = ctx.bus.subscribe(frozenset(halls))
     try:
@@ -67,9 +78,21 @@ async def _stream(
             if start is None:
                 async with unit_of_work(ctx.db, write=False) as uow:
                     last[hall_id] = await repo.current_seq(uow.session, hall_id)
-                await ws.send_json({"type": "hello", "hall": code, "seq": last[hall_id]})
+                if since_ignored is not None:
+                    # It missed events it cannot be given: a resync, not a hello
+                    # that would pass for "caught up".
+                    await ws.send_json(
+                        {
+                            "type": "resync",
+                            "hall": code,
+                            "seq": last[hall_id],
+                            "since_ignored": since_ignored,
+                        }
+                    )
+                else:
+                    await ws.send_json({"type": "hello", "hall": code, "seq": last[hall_id]})
                 continue
-            got = await _catch_up(ctx, ws, hall_id, code, start)
+            got = await _catch_up(ctx, ws, hall_id, code, start, public)
             if got is None:
                 async with unit_of_work(ctx.db, write=False) as uow:
                     last[hall_id] = await repo.current_seq(uow.session, hall_id)
@@ -98,7 +121,7 @@ async def _stream(
                 if ev.seq <= seen:
                     continue
                 if ev.seq > seen + 1:
-                    got = await _catch_up(ctx, ws, ev.hall_id, ev.hall_code, seen)
+                    got = await _catch_up(ctx, ws, ev.hall_id, ev.hall_code, seen, public)
                     if got is None:
                         await ws.send_json({"type": "resync", "hall": ev.hall_code, "seq": ev.seq})
                         last[ev.hall_id] = ev.seq
@@ -106,7 +129,7 @@ async def _stream(
                     last[ev.hall_id] = got
                     if ev.seq <= got:
                         continue
-                await ws.send_text(ev.wire_text)
+                await ws.send_text(ev.display_text if public else ev.wire_text)
                 last[ev.hall_id] = ev.seq
         finally:
             reader.cancel()
@@ -146,20 +169,35 @@ async def _auth(ctx: AppContext, ws: WebSocket) -> Principal | None:
 
 @router.websocket("/ws/halls/{hall}/display")
 async def display_ws(ws: WebSocket, hall: str) -> None:
-    """Public, display-safe hall events (ticket numbers and counters only)."""
+    """Public, display-safe hall events (ticket numbers and counters only); a
+    token is optional, but a token given must be valid and of this hall."""
     ctx = _ctx(ws)
     try:
-        since = _since(ws.query_params.get("since"))
         async with unit_of_work(ctx.db, write=False) as uow:
             h = await halls_repo.get_hall(uow.session, hall)
+    except DomainError as exc:
+        await ws.close(code=4404, reason=exc.message[:120])
+        return
+    try:
+        since = _since(ws.query_params.get("since"))
         who = await _auth(ctx, ws)
         if who is not None:
             who.require_hall(h.id)
     except (DomainError, ValueError) as exc:
-        await ws.close(code=4404 if "no hall" in str(exc) else 4400, reason=str(exc)[:120])
+        # Closed after accepting: a close before the handshake reaches the
+        # client as a bare HTTP 403 and the screen could not tell an expired
+        # token (pair again) from a wrong hall or a bad request.
+        if isinstance(exc, DomainError):
+            code, reason = (4401 if exc.status == 401 else 4403), exc.message
+        else:
+            code, reason = 4400, str(exc)
+        await ws.accept()
+        await ws.close(code=code, reason=reason[:120])
         return
     await ws.accept()
-    await _stream(ctx, ws, {h.id: h.code}, {h.id: since} if since is not None else None)
+    await _stream(
+        ctx, ws, {h.id: h.code}, {h.id: since} if since is not None else None, public=True
+    )
 
 
 @router.websocket("/ws/staff")
@@ -201,6 +239,10 @@ async def staff_ws(ws: WebSocket) -> None:
         return
     await ws.accept()
     since_map: dict[int, int] | None = None
+    ignored: str | None = None
     if since is not None and len(halls) == 1:
         since_map = {next(iter(halls)): since}
-    await _stream(ctx, ws, halls, since_map)
+    elif since is not None:
+        # Seqs are per hall: one number cannot say where each hall left off.
+        ignored = "since= applies to one hall: add &hall=CODE to catch up"
+    await _stream(ctx, ws, halls, since_map, since_ignored=ignored)

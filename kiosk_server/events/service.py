@@ -9,6 +9,7 @@ from kiosk_server.context import AppContext
 from kiosk_server.db.uow import UnitOfWork
 from kiosk_server.events import repository as repo
 from kiosk_server.events.bus import HallEvent
+from kiosk_server.events.display import display_wire
 from kiosk_server.events.models import EventRow
 
 
@@ -48,3 +49,8 @@ def row_to_wire(row: EventRow, hall_code: str) -> dict[str, Any]:
         "hall": hall_code,
         "data": row.data,
     }
+
+
+def row_to_display_wire(row: EventRow, hall_code: str) -> dict[str, Any]:
+    """A stored event as a public hall screen gets it on catch-up (see events.display)."""
+    return display_wire(row.seq, row.type, row.at.isoformat(), hall_code, row.data)
