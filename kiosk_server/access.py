@@ -139,6 +139,25 @@ RULES: dict[str, Access] = {
     },
 }
 
+# WebSockets authenticate in their handlers (browsers cannot set headers on a
+# WebSocket, so the token comes as ?token=). This table says whom each socket
+# admits; the access test opens every socket of the app as every kind of caller
+# and holds the handlers to it. A refusal is close code 4401/4403 after the
+# handshake, or HTTP 401/403 at the handshake for /ws/printer.
+WS_RULES: dict[str, Access] = {
+    # Display-safe events; a token, if given, must be valid and of this hall.
+    "/ws/halls/{hall}/display": PUBLIC,
+    "/ws/staff": _a(
+        Role.STAFF,
+        DeviceKind.LED_BRIDGE,
+        DeviceKind.KEYPAD,
+        DeviceKind.RATING_PAD,
+        DeviceKind.KIOSK,
+        DeviceKind.PRINTER,
+    ),
+    "/ws/printer": _a(None, DeviceKind.PRINTER),
+}
+
 # Routes without a rule are refused (fail closed); the access test lists them.
 FAIL_CLOSED = True
 
