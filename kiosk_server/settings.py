@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     print_attempts: int = Field(default=2, ge=1, le=5)
     printer_status_seconds: float = Field(default=15.0, gt=0)
     paper_mm: Literal[58, 80] = 80
+    # How tickets are drawn (ticket_printer.Layout): "native" sends Chinese text for the
+    # printer's own GB18030 font and the QR as a printer command; "image" sends bitmaps,
+    # for printers without a Chinese font or without the QR command.
+    printer_text_mode: Literal["native", "image"] = "native"
+    printer_qr_mode: Literal["native", "image"] = "native"
     print_agent_max_age_minutes: int = Field(default=60, ge=1)
     secret_key: str = DEV_SECRET
     token_minutes: int = Field(default=12 * 60, ge=1, le=31 * 24 * 60)

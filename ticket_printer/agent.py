@@ -14,7 +14,9 @@ speaks JSON:
 * server -> agent ``{"type": "job", "job_id": 12, "ticket_id": 3, "number": "A012",
   "data": "<base64 ESC/POS>", "view": {TicketView fields}}``. The agent prints
   ``data`` as it is (rendered by the server for ``paper_mm``), or, with
-  ``--paper``, renders ``view`` itself for its own paper width;
+  ``--paper``, ``--text-mode`` or ``--qr-mode``, renders ``view`` itself: for its
+  own paper width, and as bitmaps (``image``) for a printer without a Chinese
+  font or without the QR command;
 * agent -> server ``{"type": "ack", "job_id": 12, "ok": true|false, "code": ...,
   "reason": ..., "attempts": n, "status": {PrinterStatus.to_dict()}}`` after each
   job, and ``{"type": "status", "status": {...}}`` on connect and on a timer.
@@ -39,6 +41,7 @@ import signal
 import sys
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -100,6 +103,8 @@ class PrintAgent:
         printer_url: str,
         *,
         paper_mm: int | None = None,
+        text_mode: str | None = None,
+        qr_mode: str | None = None,
         status_seconds: float = 30.0,
         timeout: float = 10.0,
         attempts: int = 2,
@@ -109,7 +114,15 @@ class PrintAgent:
             raise ValueError("a printer device token is needed (--token or HALLQ_AGENT_TOKEN)")
         self.url = ws_url(server, token)
         self.printer = open_printer(printer_url)
-        self.layout = Layout(paper_mm=paper_mm) if paper_mm else None  # type: ignore[arg-type]
+        self.layout: Layout | None = None
+        self.paper_fixed = paper_mm is not None
+        if paper_mm or text_mode or qr_mode:
+            # Validated here, so a bad flag stops the agent before it takes any job.
+            self.layout = Layout(
+                paper_mm=paper_mm or 80,  # type: ignore[arg-type]
+                text_mode=text_mode or "native",  # type: ignore[arg-type]
+                qr_mode=qr_mode or "native",  # type: ignore[arg-type]
+            )
         self.status_seconds = status_seconds
         self.timeout = timeout
         self.attempts = attempts
@@ -195,7 +208,10 @@ class PrintAgent:
             return self._acks[job_id]
         try:
             if self.layout is not None and isinstance(msg.get("view"), dict):
-                data = render_ticket(view_from_json(msg["view"]), self.layout)
+                layout = self.layout
+                if not self.paper_fixed and msg.get("paper_mm") in (58, 80):
+                    layout = replace(layout, paper_mm=msg["paper_mm"])  # the server's paper
+                data = render_ticket(view_from_json(msg["view"]), layout)
             else:
                 data = base64.b64decode(str(msg.get("data", "")), validate=True)
         except (ValueError, TypeError) as exc:
@@ -255,6 +271,17 @@ def _parser() -> argparse.ArgumentParser:
         choices=(58, 80),
         help="render tickets here for this paper width (default: print the server's bytes)",
     )
+    p.add_argument(
+        "--text-mode",
+        choices=("native", "image"),
+        help="image: draw the text as a bitmap, for a printer without a Chinese font "
+        "(renders here; default: the server's bytes)",
+    )
+    p.add_argument(
+        "--qr-mode",
+        choices=("native", "image"),
+        help="image: draw the QR code as a bitmap, for a printer without the QR command",
+    )
     p.add_argument("--status-seconds", type=float, default=30.0, help="status report period")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per print try")
     p.add_argument("--attempts", type=int, default=2, help="tries per job (offline, timeout)")
@@ -284,6 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.token,
             args.printer,
             paper_mm=args.paper,
+            text_mode=args.text_mode,
+            qr_mode=args.qr_mode,
             status_seconds=max(1.0, args.status_seconds),
             timeout=max(0.5, args.timeout),
             attempts=max(1, args.attempts),

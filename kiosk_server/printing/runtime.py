@@ -94,7 +94,9 @@ class PrintRuntime:
         self.mode: Mode = mode_of(s.printer_url)
         # Validates the URL at start-up: a typo must stop the server, not every ticket.
         self.printer: Printer | None = open_printer(s.printer_url) if self.mode == "local" else None
-        self.layout = Layout(paper_mm=s.paper_mm)
+        self.layout = Layout(
+            paper_mm=s.paper_mm, text_mode=s.printer_text_mode, qr_mode=s.printer_qr_mode
+        )
         self.status: PrinterStatus | None = None
         self._status_at = -math.inf
         self._polled_at = -math.inf
@@ -317,6 +319,8 @@ class PrintRuntime:
             "job_id": job_id,
             "ticket_id": ticket_id,
             "number": view.get("number"),
+            # An agent that renders itself (--text-mode ...) keeps the server's paper width.
+            "paper_mm": self.layout.paper_mm,
             "data": base64.b64encode(data).decode("ascii"),
             "view": view,
         }

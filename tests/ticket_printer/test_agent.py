@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+import zxingcpp
+from PIL import Image
 
 from hardware_sim.printer import PrinterEmulator
 from hardware_sim.printer.decoder import DecodedTicket
@@ -281,6 +283,30 @@ async def test_a_job_another_server_process_queued_reaches_the_agent(setup: Setu
         await asyncio.to_thread(setup.emu.wait_for_tickets, 2)
         job = await setup.job_state(t["id"], "printed")
         assert job["reprint"] is True
+
+
+async def test_agent_draws_bitmaps_for_a_printer_without_a_chinese_font(setup: Setup) -> None:
+    t = await setup.issue()
+    # As `hallq printer-agent --text-mode image --qr-mode image`: no --paper, so the
+    # server's paper width (80 mm, 576 dots) is kept.
+    agent = setup.agent(text_mode="image", qr_mode="image")
+    async with running(agent):
+        job = await setup.job_state(t["id"], "printed")
+    assert job["state"] == "printed"
+    (printed,) = setup.emu.tickets
+    assert printed.ticket.lines == [] and printed.ticket.qr_payloads == []
+    assert {img.image.width for img in printed.ticket.images} == {576}
+    assert printed.png_path is not None
+    with Image.open(printed.png_path) as png:
+        assert [r.text for r in zxingcpp.read_barcodes(png)] == [t["status_url"]]
+
+    # A job for a 58 mm server is drawn 384 dots wide.
+    view = await _job_view(setup, job["id"])
+    ack = await agent.handle_job({"type": "job", "job_id": 10_001, "paper_mm": 58, "view": view})
+    assert ack["ok"] is True, ack
+    second = setup.emu.tickets[1]
+    assert {img.image.width for img in second.ticket.images} == {384}
+    assert [r.text for r in zxingcpp.read_barcodes(second.image)] == [t["status_url"]]
 
 
 async def _job_view(setup: Setup, job_id: int) -> dict[str, Any]:
