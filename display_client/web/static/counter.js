@@ -55,6 +55,20 @@ register({
     "counter.today.over": "超时",
     "counter.today.no_show": "过号",
     "counter.duration": "{m} 分 {s} 秒",
+    "counter.held.none": "暂无挂起的号码",
+    "counter.held.at": "{n} 号窗口挂起",
+    "counter.issue": "取号",
+    "counter.issue.title": "为居民取号（无自助机时使用）",
+    "counter.issue.service": "业务",
+    "counter.issue.green": "老年人 / 行动不便 绿色通道",
+    "counter.issue.go": "取号",
+    "counter.issue.number": "新号码",
+    "counter.issue.ahead": "前面 {n} 人",
+    "counter.issue.printed": "号票已打印",
+    "counter.issue.unprinted": "未能打印（{reason}），请告知居民号码",
+    "counter.issue.another": "再取一张",
+    "counter.issue.done": "完成",
+    "counter.book": "代为预约",
   },
   en: {
     "counter.title": "Counter",
@@ -105,12 +119,26 @@ register({
     "counter.today.over": "Over target",
     "counter.today.no_show": "No-shows",
     "counter.duration": "{m} min {s} s",
+    "counter.held.none": "No held numbers",
+    "counter.held.at": "held at counter {n}",
+    "counter.issue": "Issue ticket",
+    "counter.issue.title": "Issue a ticket for a resident (where there is no kiosk)",
+    "counter.issue.service": "Service",
+    "counter.issue.green": "Elderly / limited mobility green channel",
+    "counter.issue.go": "Issue",
+    "counter.issue.number": "New number",
+    "counter.issue.ahead": "{n} ahead",
+    "counter.issue.printed": "Ticket printed",
+    "counter.issue.unprinted": "Not printed ({reason}); tell the resident the number",
+    "counter.issue.another": "Another",
+    "counter.issue.done": "Done",
+    "counter.book": "Book for a resident",
   },
 });
 
 const $ = (id) => document.getElementById(id);
 const OUTCOMES = ["completed", "incomplete_papers", "informed", "proxy"];
-const KEYS = { n: "call-next", r: "recall", s: "start", f: "finish", x: "no-show", h: "hold", b: "callback", t: "transfer", c: "call", p: "pause" };
+const KEYS = { n: "call-next", r: "recall", s: "start", f: "finish", x: "no-show", h: "hold", b: "callback", t: "transfer", c: "call", p: "pause", i: "issue" };
 
 const state = {
   me: null,
@@ -121,7 +149,6 @@ const state = {
   queue: [],
   services: [],
   today: null,
-  held: [],
   stream: null,
   busy: false,
   printer: null, // PrinterWatch of the hall's kiosk printer
@@ -201,8 +228,8 @@ async function openCounter(id) {
   state.counterId = id;
   sessionStorage.setItem("hallq.counter.id", String(id));
   sessionStorage.setItem("hallq.counter.hall", state.hall);
-  state.held = JSON.parse(sessionStorage.getItem(`hallq.held.${id}`) || "[]");
   view("desk");
+  $("book-for").href = `/book/${encodeURIComponent(state.hall)}?staff=1`;
   try {
     state.services = await api("GET", `/api/v1/halls/${encodeURIComponent(state.hall)}/services`);
   } catch (e) {
@@ -252,19 +279,8 @@ let refreshTimer = null;
 function onEvent(ev) {
   // A printer's state changed: the banner asks again; the queue is untouched.
   if (state.printer && state.printer.onEvent(ev)) return;
-  const d = ev.data || {};
-  const mine = state.counter && d.counter === state.counter.number;
-  if (mine && ev.type === "ticket.held") rememberHeld(d.number, true);
-  if (ev.type === "ticket.called" || ev.type === "ticket.no_show" || ev.type === "ticket.transferred") rememberHeld(d.number, false);
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refresh, 120); // a burst of events is one refresh
-}
-
-function rememberHeld(number, add) {
-  if (!number) return;
-  state.held = state.held.filter((n) => n !== number);
-  if (add) state.held.push(number);
-  sessionStorage.setItem(`hallq.held.${state.counterId}`, JSON.stringify(state.held));
 }
 
 // ---- rendering ----
@@ -337,8 +353,14 @@ function render() {
     transfer: !!tk,
     call: !tk && !paused,
     pause: true,
+    issue: true,
   };
   for (const b of document.querySelectorAll("[data-action]")) b.disabled = !enabled[b.dataset.action] || state.busy;
+  // Held numbers come with the counter snapshot: holds made at a keypad, in
+  // another browser or before a reload are all there.
+  const held = c.held || [];
+  $("held-count").textContent = held.length ? String(held.length) : "";
+  $("held-count").classList.toggle("hidden", !held.length);
 
   $("queue-count").textContent = t("counter.queue.count", { n: state.queue.length });
   $("queue").replaceChildren(
@@ -398,7 +420,8 @@ function dialog(name, ...children) {
   if (first) first.focus();
 }
 
-function numberDialog(titleKey, suggestions) {
+// suggestions: [{ number, note? }]: one tap calls that number.
+function numberDialog(titleKey, suggestions, emptyKey) {
   const input = el("input", { id: "dialog-number", maxlength: 8, placeholder: "A012", autocomplete: "off" });
   const go = () => act("call", { number: input.value.trim().toUpperCase() });
   input.addEventListener("keydown", (e) => {
@@ -409,7 +432,68 @@ function numberDialog(titleKey, suggestions) {
     el("div", { class: "row" }, input,
       el("button", { class: "btn", onclick: go }, t("counter.ok")),
       el("button", { class: "btn secondary", onclick: closeDialog }, t("counter.cancel"))),
-    suggestions.length ? el("div", { class: "row" }, ...suggestions.map((n) => el("button", { class: "btn secondary", onclick: () => act("call", { number: n }) }, n))) : null);
+    suggestions.length
+      ? el("div", { class: "row c-suggest" }, ...suggestions.map((x) =>
+          el("button", { class: "btn secondary", dataset: { number: x.number }, onclick: () => act("call", { number: x.number }) },
+            x.number, x.note ? el("small", {}, x.note) : null)))
+      : emptyKey ? el("p", { class: "c-empty" }, t(emptyKey)) : null);
+}
+
+// 取号 at the desk: village points may have no kiosk, so staff issue the ticket
+// (and the hall's printer, if any, prints it as for a kiosk ticket).
+function issueDialog() {
+  const svc = el("select", { id: "issue-service" },
+    ...state.services.map((s) => el("option", { value: s.code }, s.name_zh)));
+  const green = el("input", { id: "issue-green", type: "checkbox" });
+  const result = el("div", { id: "issue-result", class: "c-issued hidden", "aria-live": "polite" });
+  const go = el("button", { id: "issue-go", class: "btn" }, t("counter.issue.go"));
+  // One key per ticket: a double click issues (and prints) once.
+  let key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  go.addEventListener("click", async () => {
+    if (go.disabled || !svc.value) return;
+    go.disabled = true;
+    error("");
+    const body = { service: svc.value };
+    if (green.checked) body.channel = "green";
+    try {
+      const tk = await api("POST", `/api/v1/halls/${encodeURIComponent(state.hall)}/tickets`, {
+        token: token(), body, headers: { "Idempotency-Key": key },
+      });
+      result.dataset.number = tk.number;
+      result.dataset.printed = tk.printed === true ? "yes" : tk.printed === false ? "no" : "";
+      // printed: true printed, false failed (say why), null: the hall prints nothing.
+      const print = tk.printed === true
+        ? el("div", { id: "issue-print", class: "c-print-ok" }, t("counter.issue.printed"))
+        : tk.printed === false
+          ? el("div", { id: "issue-print", class: "c-print-bad", role: "alert" }, t("counter.issue.unprinted", { reason: tk.print_error || "—" }))
+          : el("div", { id: "issue-print" });
+      result.replaceChildren(
+        el("div", {},
+          el("div", { class: "c-label" }, t("counter.issue.number")),
+          el("div", { id: "issue-number", class: "c-issued-number" }, tk.number)),
+        el("div", { class: "c-issued-info" },
+          el("div", {}, tk.service_name, " ", tk.channel === "green" ? el("span", { class: "tag-green" }, t("channel.green")) : null,
+            tk.ahead === null ? "" : ` · ${t("counter.issue.ahead", { n: tk.ahead })}`),
+          print,
+          el("div", { class: "row" },
+            el("button", { class: "btn secondary", id: "issue-again", onclick: () => issueDialog() }, t("counter.issue.another")),
+            el("button", { class: "btn", onclick: closeDialog }, t("counter.issue.done")))),
+      );
+      // The form has done its work: the result takes its place (one screen, no scrolling).
+      form.classList.add("hidden");
+      result.classList.remove("hidden");
+      key = null; // this ticket is issued; another needs a new dialog
+      refresh();
+    } catch (e) {
+      go.disabled = false;
+      error(e.message);
+    }
+  });
+  const form = el("div", { id: "issue-form" },
+    el("div", { class: "row" }, t("counter.issue.service"), svc,
+      el("label", { class: "c-check" }, green, t("counter.issue.green"))),
+    el("div", { class: "row" }, go, el("button", { class: "btn secondary", onclick: closeDialog }, t("counter.cancel"))));
+  dialog("issue", el("h3", {}, t("counter.issue.title")), form, result);
 }
 
 function press(action) {
@@ -423,8 +507,14 @@ function press(action) {
         el("button", { class: "btn secondary", onclick: closeDialog }, t("counter.cancel"))));
     return;
   }
-  if (action === "call") return numberDialog("counter.number.title", state.queue.slice(0, 6).map((q) => q.number));
-  if (action === "callback") return numberDialog("counter.callback.title", state.held);
+  if (action === "call") return numberDialog("counter.number.title", state.queue.slice(0, 6).map((q) => ({ number: q.number })));
+  if (action === "callback") {
+    const held = (state.counter && state.counter.held) || [];
+    return numberDialog("counter.callback.title",
+      held.map((h) => ({ number: h.number, note: `${h.service_name}${h.here || h.counter === null ? "" : ` · ${t("counter.held.at", { n: h.counter })}`}` })),
+      "counter.held.none");
+  }
+  if (action === "issue") return issueDialog();
   if (action === "transfer") {
     const svc = el("select", { id: "transfer-service" }, el("option", { value: "" }, t("counter.transfer.any")),
       ...state.services.map((s) => el("option", { value: s.code }, s.name_zh)));
@@ -488,6 +578,12 @@ $("switch").addEventListener("click", () => {
   if (state.stream) state.stream.close();
   state.counterId = null;
   pickCounter();
+});
+// 帮办: the booking page in staff mode, for this hall, in its own tab. The tab
+// opens with an opener, so it inherits this tab's session (the staff login) and
+// starts in staff mode without a second login.
+$("book-for").addEventListener("click", () => {
+  if (state.me) sessionStorage.setItem("hallq.book.staff", state.me.display_name || state.me.name || "");
 });
 $("lang").addEventListener("click", toggleLang);
 document.addEventListener("hallq:lang", () => {
