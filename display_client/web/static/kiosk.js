@@ -47,6 +47,9 @@ register({
     "kiosk.scanner.ok": "扫码器已连接",
     "kiosk.scanner.port-down": "扫码桥运行中，但扫码器未连接",
     "kiosk.scanner.down": "扫码桥未运行（hallq scanner-bridge）",
+    "kiosk.early": "签到时间未到，请于 {when} 后再来签到",
+    "kiosk.late": "已超过签到时间（{time}），本次预约不能签到。您可以改取普通号办理。",
+    "kiosk.late.take": "取普通号：{service}",
   },
   en: {
     "kiosk.subtitle": "Take a ticket",
@@ -90,6 +93,9 @@ register({
     "kiosk.scanner.ok": "Scanner connected",
     "kiosk.scanner.port-down": "Scanner bridge running, scanner not connected",
     "kiosk.scanner.down": "Scanner bridge not running (hallq scanner-bridge)",
+    "kiosk.early": "Too early to check in: please come back after {when}",
+    "kiosk.late": "Check-in closed at {time}; this booking can no longer check in. You can take a normal ticket instead.",
+    "kiosk.late.take": "Take a normal ticket: {service}",
   },
 });
 
@@ -150,6 +156,7 @@ function reset() {
   state.key = null;
   state.ticket = null;
   state.code = "";
+  hideOffer();
   $("scan-info").classList.add("hidden");
   error("");
   renderGreen();
@@ -263,8 +270,8 @@ function choose(svc) {
   touch();
 }
 
-async function take(extra = {}) {
-  const btn = state.screen === "checkin" ? $("checkin-go") : $("take");
+async function take(extra = {}, button = null) {
+  const btn = button || (state.screen === "checkin" ? $("checkin-go") : $("take"));
   if (btn.disabled) return; // a double tap: the first tap is already on its way
   btn.disabled = true;
   error("");
@@ -287,8 +294,42 @@ async function take(extra = {}) {
     touch();
   } catch (e) {
     btn.disabled = false;
-    error(e instanceof ApiError ? e.message : t("error.generic"));
+    if (e instanceof ApiError && e.code === "check_in_too_early" && e.details.opens_at) {
+      // The server's message is half English; residents get the time in their language.
+      error(t("kiosk.early", { when: formatLocal(e.details.opens_at, { month: "long", day: "numeric", hour: "2-digit", minute: "2-digit" }) }));
+    } else if (e instanceof ApiError && e.code === "check_in_too_late") {
+      offerNormal(e.details);
+    } else {
+      error(e instanceof ApiError ? e.message : t("error.generic"));
+    }
   }
+}
+
+// Too late for the booking: the server offers a normal ticket for the same item;
+// one large button takes it (the resident need not find the item again).
+function offerNormal(details) {
+  const svc = details.offer === "normal_ticket" && state.services.find((x) => x.code === details.service);
+  const closed = details.closed_at ? formatLocal(details.closed_at, { hour: "2-digit", minute: "2-digit" }) : "";
+  $("late-text").textContent = t("kiosk.late", { time: closed });
+  const btn = $("take-normal");
+  btn.classList.toggle("hidden", !svc);
+  btn.disabled = !svc;
+  state.offer = svc || null;
+  if (svc) btn.textContent = t("kiosk.late.take", { service: serviceName(svc) });
+  $("checkin-late").classList.remove("hidden");
+}
+
+function hideOffer() {
+  state.offer = null;
+  $("checkin-late").classList.add("hidden");
+}
+
+function takeNormal() {
+  if (!state.offer) return;
+  state.selected = state.offer;
+  // A new ticket, not a replay of the refused check-in: its own Idempotency-Key.
+  state.key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  take({}, $("take-normal"));
 }
 
 function renderTicket(tk) {
@@ -312,6 +353,7 @@ function renderTicket(tk) {
 
 // ---- check-in keypad ----
 function renderCode() {
+  hideOffer();
   $("code").textContent = state.code || "\u00a0";
   $("checkin-go").disabled = state.code.length < 4;
 }
@@ -484,6 +526,7 @@ $("checkin").addEventListener("click", openCheckin);
 $("closed-checkin").addEventListener("click", openCheckin);
 $("checkin-back").addEventListener("click", reset);
 $("checkin-go").addEventListener("click", () => take({ appointment_code: state.code }));
+$("take-normal").addEventListener("click", takeNormal);
 document.addEventListener("hallq:lang", () => {
   applyStatic();
   buildKeypad();
@@ -492,6 +535,7 @@ document.addEventListener("hallq:lang", () => {
   renderHall();
   renderPrinter();
   if (state.ticket) renderTicket(state.ticket);
+  if (state.offer) $("take-normal").textContent = t("kiosk.late.take", { service: serviceName(state.offer) });
   if (state.scanner) markScanner(state.scanner);
   tick();
 });
