@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -189,6 +189,18 @@ def install_error_handlers(app: FastAPI) -> None:
             "database_unavailable",
             "the database cannot be reached; nothing was saved, please try again shortly",
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _db_timeout(request: Request, exc: DBAPIError) -> JSONResponse:
+        # PostgreSQL's lock_timeout (55P03) and statement_timeout (57014): a row
+        # held too long by another transaction; rolled back, nothing saved.
+        if getattr(exc.orig, "sqlstate", None) in ("55P03", "57014"):
+            return _error(
+                503,
+                "busy",
+                "the database is busy for a moment; nothing was saved, please try again",
+            )
+        return await _crash(request, exc)
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:

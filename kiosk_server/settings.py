@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     event_retention: int = Field(default=5000, ge=100)
     ws_queue_size: int = Field(default=256, ge=8)
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    # PostgreSQL: how long a statement may wait for a row lock, and run at all,
+    # before the request is answered 503 "busy" with nothing saved.
+    pg_lock_timeout_ms: int = Field(default=10_000, ge=100)
+    pg_statement_timeout_ms: int = Field(default=30_000, ge=1000)
     login_attempts_per_minute: int = Field(default=10, ge=1)
     issue_per_minute_per_device: int = Field(default=60, ge=1)
     # text for a terminal, json (one object per line) for a log shipper; tokens

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+import aiosqlite
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,9 +27,30 @@ class Database:
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
+            path = make_url(self.url).database or ":memory:"
+            timeout = settings.sqlite_busy_timeout_ms / 1000
+            if path == ":memory:":
+                kwargs["connect_args"] = {"timeout": timeout}
+            else:
+                kwargs["async_creator"] = lambda: _connect_sqlite(path, timeout)
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # Nothing may wait forever: connecting, a row lock held by a stuck
+            # transaction, a runaway query, a connection left idle in a transaction.
+            kwargs.update(
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                pool_timeout=30,
+                connect_args={
+                    "timeout": 10,
+                    "command_timeout": settings.pg_statement_timeout_ms / 1000 + 5,
+                    "server_settings": {
+                        "lock_timeout": str(settings.pg_lock_timeout_ms),
+                        "statement_timeout": str(settings.pg_statement_timeout_ms),
+                        "idle_in_transaction_session_timeout": "120000",
+                    },
+                },
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
@@ -42,6 +66,43 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _SQLiteConnection(aiosqlite.Connection):
+    """aiosqlite runs each statement on its own thread and wakes the event loop
+    for every result. Inside a write transaction that hop is pure latency added to
+    the time the write lock is held (an issue runs ~14 statements), and the lock
+    serializes every writer of the process, so it caps throughput. Once BEGIN
+    IMMEDIATE has the database's write lock, the transaction's statements run
+    inline: in WAL mode they wait on nobody (readers never block a writer), while
+    BEGIN IMMEDIATE itself, the one statement that can wait on another process,
+    still goes through the thread. Read transactions stay on the thread so a long
+    report query never stalls the loop."""
+
+    _writing = False
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self._writing and self._connection is not None:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if fn in (self._connection.commit, self._connection.rollback):
+                    self._writing = False
+        result = await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        if args and isinstance(args[0], str) and args[0].startswith("BEGIN IMMEDIATE"):
+            self._writing = True
+        return result
+
+
+async def _connect_sqlite(path: str, timeout: float) -> aiosqlite.Connection:
+    def connector() -> sqlite3.Connection:
+        # Opened on aiosqlite's thread, used from the loop's thread inside writes
+        # (never from both at once: SQLAlchemy awaits each call in turn).
+        return sqlite3.connect(path, timeout=timeout, check_same_thread=False)
+
+    conn = _SQLiteConnection(connector, 64)
+    conn._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
+    return await conn
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_ms: int) -> None:
