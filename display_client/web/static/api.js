@@ -127,16 +127,28 @@ function choosePassword(oldPassword) {
 
 // Live events: connects, catches up with ?since=, and on a gap or a "resync"
 // message calls onSnapshot() so the page reloads its state from the server.
+//
+// Messages are handled strictly one after another (a promise chain): while a
+// resync awaits its snapshot, later messages wait, and are then applied only if
+// the snapshot's seq does not already cover them. Handled concurrently they
+// would be compared against the old seq, each fetching its own snapshot.
+//
+// The public hall socket sends events a screen may not see as
+// {seq, type: "hidden"}: the seq advances, the page hears nothing (onHidden, if
+// given, is told that something happened), so fewer events are not a gap.
 export class EventStream {
-  constructor(url, { onEvent, onSnapshot, onStatus }) {
+  constructor(url, { onEvent, onSnapshot, onStatus, onHidden }) {
     this.url = url;
     this.onEvent = onEvent;
     this.onSnapshot = onSnapshot;
     this.onStatus = onStatus || (() => {});
+    this.onHidden = onHidden || (() => {});
     this.seq = null;
     this.delay = 500;
     this.closed = false;
     this.ws = null;
+    this.queue = Promise.resolve();
+    this.snapshots = 0; // how many times the page reloaded its state (for tests)
   }
 
   async start() {
@@ -144,9 +156,32 @@ export class EventStream {
     this.connect();
   }
 
-  async resync() {
+  // hint: the seq a "resync" message says the stream is at, used by pages
+  // whose snapshot carries no seq, so the next live event is not a gap again.
+  async resync(hint) {
+    this.snapshots += 1;
     const seq = await this.onSnapshot();
     if (typeof seq === "number") this.seq = seq;
+    else if (typeof hint === "number") this.seq = hint;
+  }
+
+  async handle(ev) {
+    if (ev.type === "hello") return;
+    if (ev.type === "resync") {
+      await this.resync(ev.seq);
+      return;
+    }
+    if (typeof ev.seq !== "number") return;
+    if (this.seq !== null && ev.seq <= this.seq) return; // already applied or in the snapshot
+    if (this.seq !== null && ev.seq > this.seq + 1) {
+      await this.resync();
+      if (this.seq !== null && ev.seq <= this.seq) return; // the snapshot covers it
+      // A snapshot without a seq (or one behind this event): carry on from here
+      // rather than fetch again for every later event.
+    }
+    this.seq = ev.seq;
+    if (ev.type === "hidden") this.onHidden(ev);
+    else this.onEvent(ev);
   }
 
   connect() {
@@ -160,20 +195,17 @@ export class EventStream {
       this.delay = 500;
       this.onStatus(true);
     };
-    ws.onmessage = async (msg) => {
-      const ev = JSON.parse(msg.data);
-      if (ev.type === "hello") return;
-      if (ev.type === "resync") {
-        await this.resync();
+    ws.onmessage = (msg) => {
+      let ev;
+      try {
+        ev = JSON.parse(msg.data);
+      } catch (e) {
         return;
       }
-      if (this.seq !== null && ev.seq > this.seq + 1) {
-        await this.resync();
-        return;
-      }
-      if (this.seq !== null && ev.seq <= this.seq) return;
-      this.seq = ev.seq;
-      this.onEvent(ev);
+      this.queue = this.queue.then(() => this.handle(ev)).catch((e) => {
+        // A failed snapshot leaves seq where it was: the next event retries.
+        console.warn("event stream:", e);
+      });
     };
     ws.onclose = () => {
       this.onStatus(false);
