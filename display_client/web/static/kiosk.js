@@ -1,7 +1,7 @@
 // Self-service ticket kiosk: pick an item, see its materials, take a ticket.
 // At most three taps (green channel, item, take); scanners type like a keyboard,
 // or (serial scanners) reach the page through `hallq scanner-bridge` on this PC.
-import { api, ApiError, deviceToken, el, pathParam } from "./api.js";
+import { api, ApiError, deviceToken, el, EventStream, pathParam } from "./api.js";
 import { applyStatic, currentLang, register, t, toggleLang } from "./i18n.js";
 
 register({
@@ -549,6 +549,38 @@ if (scanner) connectScanner(scanner);
 show("start");
 refresh();
 setInterval(tick, 1000);
+
+// Live: the hall screen's public socket says when waiting counts (ticket.*), the
+// catalogue or the hall (name, hours, hotline) changed; refresh at once instead
+// of at the next poll. Mid-visit the screen is left alone: reset() refreshes.
+// The poll below stays for what no event announces (the hours passing, the printer).
+let liveTimer = null;
+function onHallEvent(ev) {
+  const type = ev.type || "";
+  if (!(type.startsWith("ticket.") || type === "catalog.updated" || type === "hall.updated")) return;
+  if (state.screen !== "start" && state.screen !== "closed") return;
+  clearTimeout(liveTimer);
+  liveTimer = setTimeout(refresh, 300); // a burst of calls is one refresh
+}
+const live = new EventStream(`/ws/halls/${encodeURIComponent(hallCode)}/display`, {
+  onSnapshot: async () => {
+    // No history to replay: the kiosk reads its state afresh; the snapshot's seq
+    // lets the stream notice a gap (then it comes back here).
+    const [snap] = await Promise.all([
+      api("GET", `/api/v1/halls/${encodeURIComponent(hallCode)}/display`),
+      state.hall ? refresh() : null,
+    ]);
+    return snap.seq;
+  },
+  onEvent: onHallEvent,
+  onStatus: (up) => {
+    document.body.dataset.live = up ? "1" : "0";
+  },
+});
+// The server unreachable at start-up: try again later; the poll covers the meantime.
+(function startLive() {
+  live.start().catch(() => setTimeout(startLive, 10000));
+})();
 // Waiting counts, opening hours and the printer change while nobody touches the screen.
 setInterval(() => {
   if (state.screen === "start" || state.screen === "closed") refresh();
