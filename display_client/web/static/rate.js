@@ -4,30 +4,34 @@
 import { api, deviceToken, el, EventStream } from "./api.js";
 import { applyStatic, register, t, toggleLang } from "./i18n.js";
 
+// The Chinese strings are also the canonical reason labels stored with a
+// rating: the same reason must read the same in reports whatever the pad's language.
+const ZH = {
+  "rate.window": "{n} 号窗口",
+  "rate.staff": "工作人员：{name}",
+  "rate.staff.none": "暂无工作人员",
+  "rate.welcome": "欢迎您，请为我们的服务评价",
+  "rate.question": "请您对本次服务进行评价",
+  "rate.5": "非常满意",
+  "rate.4": "满意",
+  "rate.3": "基本满意",
+  "rate.2": "不满意",
+  "rate.1": "非常不满意",
+  "rate.reason.question": "请告诉我们不满意的原因（可跳过）",
+  "rate.reason.wait": "等候时间太长",
+  "rate.reason.slow": "办理时间太长",
+  "rate.reason.attitude": "服务态度不好",
+  "rate.reason.materials": "材料要求不清楚",
+  "rate.reason.unsolved": "问题没有解决",
+  "rate.reason.other": "其他原因",
+  "rate.reason.skip": "跳过",
+  "rate.thanks": "感谢您的评价！",
+  "rate.thanks.more": "祝您生活愉快",
+  "rate.no_token": "本评价器尚未配对，请联系管理员",
+};
+
 register({
-  "zh-CN": {
-    "rate.window": "{n} 号窗口",
-    "rate.staff": "工作人员：{name}",
-    "rate.staff.none": "暂无工作人员",
-    "rate.welcome": "欢迎您，请为我们的服务评价",
-    "rate.question": "请您对本次服务进行评价",
-    "rate.5": "非常满意",
-    "rate.4": "满意",
-    "rate.3": "基本满意",
-    "rate.2": "不满意",
-    "rate.1": "非常不满意",
-    "rate.reason.question": "请告诉我们不满意的原因（可跳过）",
-    "rate.reason.wait": "等候时间太长",
-    "rate.reason.slow": "办理时间太长",
-    "rate.reason.attitude": "服务态度不好",
-    "rate.reason.materials": "材料要求不清楚",
-    "rate.reason.unsolved": "问题没有解决",
-    "rate.reason.other": "其他原因",
-    "rate.reason.skip": "跳过",
-    "rate.thanks": "感谢您的评价！",
-    "rate.thanks.more": "祝您生活愉快",
-    "rate.no_token": "本评价器尚未配对，请联系管理员",
-  },
+  "zh-CN": ZH,
   en: {
     "rate.window": "Counter {n}",
     "rate.staff": "Served by {name}",
@@ -109,7 +113,7 @@ function renderChoices() {
     ),
   );
   $("reasons").replaceChildren(
-    ...REASONS.map((r) => el("button", { class: "btn secondary", dataset: { reason: r }, onclick: () => send(t(`rate.reason.${r}`)) }, t(`rate.reason.${r}`))),
+    ...REASONS.map((r) => el("button", { class: "btn secondary", dataset: { reason: r }, onclick: () => send(ZH[`rate.reason.${r}`]) }, t(`rate.reason.${r}`))),
   );
 }
 

@@ -116,3 +116,27 @@ async def test_hall_screen_after_a_bad_rating_announces_the_call_without_resync(
     top = (await site.api.get("/api/v1/halls/demo/display")).json()["seq"]
     await screen.wait_for_function(f"window.hallq.stream.seq === {top}")
     assert await screen.evaluate("window.hallq.stream.snapshots") == 1  # only the start
+
+
+async def test_rating_pad_in_english_stores_the_chinese_reason(
+    page_factory: PageFactory, site: Site
+) -> None:
+    # (Here because the pad is driven by the stream: a ticket.finished asks.)
+    kit = site.kit
+    pad = await page_factory(locale="en-US")
+    await pad.goto(site.url(f"/rate/1?lang=en&device_token={kit.tokens['pad']}"))
+    await pad.wait_for_function("document.querySelector('#counter').textContent === 'Counter 1'")
+    await pad.wait_for_function("window.hallq.stream && window.hallq.stream.ws")
+    await pad.wait_for_function("window.hallq.stream.ws.readyState === 1")
+    await issue(site.api, kit)
+    await serve(site.api, kit, 1)
+    await pad.wait_for_selector("body[data-screen=ask]")
+    await pad.click("[data-score='1']")
+    await pad.wait_for_selector("body[data-screen=reason]")
+    button = pad.locator("[data-reason=wait]")
+    assert await button.inner_text() == "Waited too long"  # shown in the pad's language
+    async with pad.expect_request(lambda r: r.url.endswith("/rating")) as req:
+        await button.click()
+    body = (await req.value).post_data_json
+    assert body == {"score": 1, "reason": "等候时间太长"}  # stored in one language
+    await pad.wait_for_selector("body[data-screen=thanks]")
