@@ -427,8 +427,8 @@ async def patch_service(
             raise refusal(
                 Conflict,
                 "waiting_prefix",
-                f"{people(n, 'holds a ticket', 'hold tickets')} for {svc.name_zh} today; "
-                "change its prefix after the hall closes",
+                f"{people(n, 'holds a ticket', 'hold tickets')} for {svc.name_zh} today "
+                "(waiting or at a counter); change its prefix after the hall closes",
                 f"今天还有 {n} 人取了“{svc.name_zh}”的号尚未办结，请在闭厅后再更改号码字母",
                 field="prefix",
                 service=svc.code,
@@ -441,8 +441,8 @@ async def patch_service(
             raise refusal(
                 Conflict,
                 "waiting_disable",
-                f"{people(n, 'holds a ticket', 'hold tickets')} for {svc.name_zh} today; "
-                "serve or transfer them before disabling it",
+                f"{people(n, 'holds a ticket', 'hold tickets')} for {svc.name_zh} today "
+                "(waiting or at a counter); serve or transfer them before disabling it",
                 f"今天还有 {n} 人取了“{svc.name_zh}”的号尚未办结，请先办理完或转移后再停用",
                 field="enabled",
                 service=svc.code,

@@ -190,7 +190,10 @@ async def test_disabling_an_item_people_wait_for_reads_the_same_from_page_or_ser
     await page.click("#lang")
     await page.wait_for_selector("body[data-loaded=catalog]")
     await page.click(box)
-    en = "1 person holds a ticket for 参保缴费 today; serve or transfer them before disabling it"
+    en = (
+        "1 person holds a ticket for 参保缴费 today (waiting or at a counter); "
+        "serve or transfer them before disabling it"
+    )
     await page.wait_for_function(
         "document.querySelector('[data-error=catalog]').textContent.startsWith('1 person')"
     )

@@ -34,7 +34,9 @@ async def test_disabling_counts_people_in_good_english_and_changes_nothing(
     await issue(client, hall, "payment")
     r = await client.patch(url, json={"enabled": False}, headers=hall.auth("admin"))
     assert r.status_code == 409
-    assert r.json()["error"]["message"].startswith("1 person holds a ticket for 参保缴费 today;")
+    assert r.json()["error"]["message"].startswith(
+        "1 person holds a ticket for 参保缴费 today (waiting or at a counter);"
+    )
     await issue(client, hall, "payment")
     # Refused whole: the new name sent along is not applied either.
     r = await client.patch(
@@ -50,7 +52,8 @@ async def test_disabling_counts_people_in_good_english_and_changes_nothing(
         "waiting": 2,
     }
     assert err["message"] == (
-        "2 people hold tickets for 参保缴费 today; serve or transfer them before disabling it "
+        "2 people hold tickets for 参保缴费 today (waiting or at a counter); "
+        "serve or transfer them before disabling it "
         "(今天还有 2 人取了“参保缴费”的号尚未办结，请先办理完或转移后再停用)"
     )
     items = (await client.get(f"/api/v1/halls/{hall.code}/services")).json()
