@@ -124,10 +124,13 @@ async function rate(score) {
 }
 
 let timer = null;
-function onEvent(ev) {
-  if (!ev.type.startsWith("ticket.") && ev.type !== "rating.created") return;
+function refreshSoon() {
   clearTimeout(timer);
   timer = setTimeout(load, 200);
+}
+
+function onEvent(ev) {
+  if (ev.type.startsWith("ticket.")) refreshSoon();
 }
 
 $("lang").addEventListener("click", toggleLang);
@@ -147,6 +150,9 @@ load().then((tk) => {
       return null;
     },
     onEvent,
+    // A rating (at the pad) reaches public screens only as a seq placeholder:
+    // the page asks its own status, which says whether this ticket was rated.
+    onHidden: refreshSoon,
   });
   state.stream.start();
 });

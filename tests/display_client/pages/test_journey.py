@@ -124,7 +124,8 @@ async def test_green_ticket_from_kiosk_to_rating(
 
     # The phone shows the finished state, already rated, no second rating offered.
     await phone.wait_for_selector("body[data-state=done]")
-    await phone.wait_for_selector("#rated:not(.hidden)")
+    # Within seconds, from the hall's stream (the page's own poll is every 30 s).
+    await phone.wait_for_selector("#rated:not(.hidden)", timeout=8000)
     assert await phone.is_hidden("#rate")
     status = (await site.api.get(f"/api/v1/tickets/{token}")).json()
     assert status["rated"] is True and status["state"] == "done"
