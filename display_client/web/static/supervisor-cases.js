@@ -13,6 +13,7 @@ register({
     "case.handed_over": "已送达", "case.returned_incomplete": "材料不全退回",
     "next.submitted": "上报", "next.result_returned": "结果返回", "next.handed_over": "送达",
     "next.returned_incomplete": "退回补材料", "next.accepted": "重新受理",
+    "cases.completeOn": "材料齐全日期",
   },
   en: {
     "cases.title": "Proxy cases", "cases.board": "Dashboard", "cases.state": "State", "cases.all": "All",
@@ -24,6 +25,7 @@ register({
     "case.handed_over": "Handed over", "case.returned_incomplete": "Returned: papers missing",
     "next.submitted": "Submit", "next.result_returned": "Result back", "next.handed_over": "Hand over",
     "next.returned_incomplete": "Return for papers", "next.accepted": "Accept again",
+    "cases.completeOn": "Materials complete on",
   },
 });
 
@@ -42,9 +44,19 @@ function flash(msg) {
   $("#flash").classList.toggle("hidden", !msg);
 }
 
-async function move(c, next) {
+// Today on this device, as YYYY-MM-DD (the hall's own day; the server checks it).
+function localToday() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+async function move(c, next, row) {
+  const body = { state: next };
+  // Accepting a returned case again restarts its 3 working days from the new materials date.
+  if (next === "accepted") body.materials_complete_on = row.querySelector("[data-materials]").value || undefined;
   try {
-    await api("PATCH", `/api/v1/cases/${c.id}`, { body: { state: next }, token: staffToken() });
+    flash("");
+    await api("PATCH", `/api/v1/cases/${c.id}`, { body, token: staffToken() });
     await load();
   } catch (err) {
     flash(err.message);
@@ -55,14 +67,18 @@ async function load() {
   const q = new URLSearchParams();
   for (const [k, v] of new FormData($("#filters"))) if (v) q.set(k, v);
   const rows = await api("GET", `/api/v1/halls/${encodeURIComponent(hall)}/cases?${q}`, { token: staffToken() });
-  const body = rows.map((c) => el("tr", { class: c.overdue ? "overdue" : "", dataset: { id: c.id } },
+  const body = rows.map((c) => { const row = el("tr", { class: c.overdue ? "overdue" : "", dataset: { id: c.id } },
     el("td", {}, c.number), el("td", {}, c.service_day), el("td", {}, c.service_name), el("td", {}, c.staff || ""),
     el("td", {}, c.resident_ref), el("td", {}, c.materials_complete_on),
     el("td", { class: c.overdue ? "clock-red" : "" }, c.deadline),
     el("td", {}, el("span", { class: "pill" }, t(`case.${c.state}`)),
       c.overdue ? el("span", { class: "pill bad" }, t("cases.overdue")) : null,
       c.submitted_late ? el("span", { class: "pill warn" }, t("cases.late")) : null),
-    el("td", {}, ...NEXT[c.state].map((n) => el("button", { class: "btn secondary", type: "button", onclick: () => move(c, n) }, t(`next.${n}`))))));
+    el("td", {},
+      c.state === "returned_incomplete" ? el("label", { class: "inline" }, t("cases.completeOn"), " ",
+        el("input", { type: "date", dataset: { materials: "" }, value: localToday() })) : null,
+      ...NEXT[c.state].map((n) => el("button", { class: "btn secondary", type: "button", onclick: () => move(c, n, row) }, t(`next.${n}`)))));
+    return row; });
   $("#cases tbody").replaceChildren(...(body.length ? body : [el("tr", {}, el("td", { colspan: 9, class: "muted" }, t("cases.empty")))]));
 }
 

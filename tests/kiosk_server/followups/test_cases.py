@@ -139,3 +139,51 @@ async def test_resident_details_are_stored_masked(client: httpx.AsyncClient, hal
     ref = r.json()["resident_ref"]
     assert "张*三" in ref and "138****5678" in ref and "小" not in ref
     assert "13812345678" not in str(await _cases(client, hall))
+
+
+async def test_accepting_a_returned_case_again_needs_a_new_materials_date(
+    client: httpx.AsyncClient, hall: HallKit, clock: FixedClock
+) -> None:
+    await issue(client, hall, "enrol")
+    await serve(client, hall, 1, outcome="proxy")  # Wed 25 Nov, due Mon 30 Nov
+    [c] = await _cases(client, hall)
+    url = f"/api/v1/cases/{c['id']}"
+    staff = hall.auth("staff1")
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
+    r = await client.patch(url, json={"state": "returned_incomplete"}, headers=staff)
+    assert r.status_code == 200, r.text
+    # The resident brings the missing paper on Thu 3 Dec, after the old deadline.
+    clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI))
+    r = await client.patch(url, json={"state": "accepted"}, headers=staff)
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert "materials_complete_on" in err["message"] and "材料齐全日期" in err["message"]
+    assert err["details"] == {
+        "field": "materials_complete_on",
+        "earliest": "2026-11-26",
+        "latest": "2026-12-03",
+    }
+    # The papers were incomplete when the case was returned: no date before that.
+    r = await client.patch(
+        url, json={"state": "accepted", "materials_complete_on": "2026-11-25"}, headers=staff
+    )
+    assert r.status_code == 422 and r.json()["error"]["details"]["earliest"] == "2026-11-26"
+    [still] = await _cases(client, hall)
+    assert (still["state"], still["deadline"]) == ("returned_incomplete", "2026-11-30")
+
+    r = await client.patch(
+        url, json={"state": "accepted", "materials_complete_on": "2026-12-03"}, headers=staff
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    # Three working days from Thu 3 Dec: Fri 4, Mon 7, Tue 8 Dec; not overdue at once.
+    assert (body["state"], body["materials_complete_on"], body["deadline"]) == (
+        "accepted",
+        "2026-12-03",
+        "2026-12-08",
+    )
+    assert body["overdue"] is False
+    assert body["history"][-1]["materials_complete_on"] == "2026-11-25 → 2026-12-03"
+    clock.set(datetime(2026, 12, 9, 9, 0, tzinfo=SHANGHAI))
+    [late] = await _cases(client, hall)
+    assert late["overdue"] is True
