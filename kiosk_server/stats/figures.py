@@ -23,6 +23,10 @@ Conventions (written down because reports are compared by hand):
   (``target_minutes``, 10 unless an admin changed it); "over 10 min" with the
   standard's 10 minutes, whatever the item's target. With the default
   catalogue the two are the same.
+- Every breakdown (item, counter, staff, day, hour) is ``figures()`` over its
+  tickets, so each row carries the same set. By hour, a ticket belongs to the
+  hour it was issued; ``finished_in_hour`` beside it counts finishes per hour.
+- By staff is keyed by user id (two people may share a display name).
 - Percentiles use the nearest-rank method: p-th percentile of n sorted values is
   the value at rank ceil(p/100 * n), so they are always an observed value.
 - Minutes are rounded to 2 decimals, shares to 4 (0.9523 = 95.23 %).
