@@ -167,6 +167,14 @@ async def _auth(ctx: AppContext, ws: WebSocket) -> Principal | None:
     return await principal_from_token(ctx, token)
 
 
+async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
+    """Accept, then close with our code: a close before the handshake reaches the
+    client as a bare HTTP 403, and it could not tell "log in again" (4401) from
+    "not yours" (4403) or a bad request (4400)."""
+    await ws.accept()
+    await ws.close(code=code, reason=reason[:120])
+
+
 @router.websocket("/ws/halls/{hall}/display")
 async def display_ws(ws: WebSocket, hall: str) -> None:
     """Public, display-safe hall events (ticket numbers and counters only); a
@@ -184,15 +192,11 @@ async def display_ws(ws: WebSocket, hall: str) -> None:
         if who is not None:
             who.require_hall(h.id)
     except (DomainError, ValueError) as exc:
-        # Closed after accepting: a close before the handshake reaches the
-        # client as a bare HTTP 403 and the screen could not tell an expired
-        # token (pair again) from a wrong hall or a bad request.
         if isinstance(exc, DomainError):
             code, reason = (4401 if exc.status == 401 else 4403), exc.message
         else:
             code, reason = 4400, str(exc)
-        await ws.accept()
-        await ws.close(code=code, reason=reason[:120])
+        await _refuse(ws, code, reason)
         return
     await ws.accept()
     await _stream(
@@ -208,7 +212,7 @@ async def staff_ws(ws: WebSocket) -> None:
     try:
         who = await _auth(ctx, ws)
         if who is None:
-            await ws.close(code=4401, reason="log in first: pass ?token=")
+            await _refuse(ws, 4401, "log in first: pass ?token=")
             return
         if who.kind == "user":
             who.require_role(Role.STAFF)
@@ -219,7 +223,7 @@ async def staff_ws(ws: WebSocket) -> None:
             DeviceKind.KIOSK,
             DeviceKind.PRINTER,
         ):
-            await ws.close(code=4403, reason="this device may not read staff events")
+            await _refuse(ws, 4403, "this device may not read staff events")
             return
         code = ws.query_params.get("hall")
         since = _since(ws.query_params.get("since"))
@@ -229,13 +233,13 @@ async def staff_ws(ws: WebSocket) -> None:
                 if who.can_see_hall(h.id) and (code is None or h.code == code):
                     halls[h.id] = h.code
         if code is not None and not halls:
-            await ws.close(code=4403, reason="no access to that hall")
+            await _refuse(ws, 4403, "no access to that hall")
             return
     except DomainError as exc:
-        await ws.close(code=4401 if exc.status == 401 else 4403, reason=exc.message[:120])
+        await _refuse(ws, 4401 if exc.status == 401 else 4403, exc.message)
         return
     except ValueError as exc:
-        await ws.close(code=4400, reason=str(exc)[:120])
+        await _refuse(ws, 4400, str(exc))
         return
     await ws.accept()
     since_map: dict[int, int] | None = None
