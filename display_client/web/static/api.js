@@ -137,12 +137,16 @@ function choosePassword(oldPassword) {
 // {seq, type: "hidden"}: the seq advances, the page hears nothing (onHidden, if
 // given, is told that something happened), so fewer events are not a gap.
 export class EventStream {
-  constructor(url, { onEvent, onSnapshot, onStatus, onHidden }) {
+  // onDenied(code, reason): the server closed with 4401 (log in again) or 4403
+  // (not allowed): reconnecting would only be refused again, so the stream
+  // stops and the page decides (back to its login). Without it, it retries.
+  constructor(url, { onEvent, onSnapshot, onStatus, onHidden, onDenied }) {
     this.url = url;
     this.onEvent = onEvent;
     this.onSnapshot = onSnapshot;
     this.onStatus = onStatus || (() => {});
     this.onHidden = onHidden || (() => {});
+    this.onDenied = onDenied || null;
     this.seq = null;
     this.delay = 500;
     this.closed = false;
@@ -207,9 +211,14 @@ export class EventStream {
         console.warn("event stream:", e);
       });
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       this.onStatus(false);
       if (this.closed) return;
+      if (this.onDenied && (e.code === 4401 || e.code === 4403)) {
+        this.closed = true;
+        this.onDenied(e.code, e.reason);
+        return;
+      }
       setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, 10000);
     };

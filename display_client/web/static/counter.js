@@ -244,6 +244,11 @@ async function openCounter(id) {
       return snap.seq;
     },
     onEvent: onEvent,
+    onDenied: () => {
+      // The account was deactivated or its login expired: log in again.
+      setStaffToken(null);
+      start();
+    },
     onStatus: (up) => {
       $("live").classList.toggle("off", !up);
       $("live").textContent = t(up ? "counter.live" : "counter.offline");

@@ -522,6 +522,10 @@ function startStream() {
       return snap.seq;
     },
     onStatus: (up) => $("#live").classList.toggle("on", up),
+    onDenied: () => {
+      setStaffToken(null);
+      showView("login");
+    },
   });
   state.stream.start().catch((e) => flash(e.message));
 }
