@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.followups.models import ProxyCase
@@ -62,14 +62,22 @@ async def ratings(
     return (await session.execute(stmt)).scalars().all()
 
 
-async def open_cases(
-    session: AsyncSession, hall_ids: Sequence[int]
-) -> dict[int, list[tuple[str, date]]]:
-    """Open proxy cases per hall, as (state, deadline): they count now, not per period."""
-    stmt = select(ProxyCase.hall_id, ProxyCase.state, ProxyCase.deadline).where(
+async def open_cases(session: AsyncSession, hall_ids: Sequence[int]) -> Sequence[ProxyCase]:
+    """Proxy cases open now: not yet handed back to the resident nor returned."""
+    stmt = select(ProxyCase).where(
         ProxyCase.hall_id.in_(hall_ids), ProxyCase.state.in_(OPEN_CASE_STATES)
     )
-    out: dict[int, list[tuple[str, date]]] = {}
-    for hall_id, state, deadline in (await session.execute(stmt)).all():
-        out.setdefault(int(hall_id), []).append((str(state), deadline))
-    return out
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def cases_maybe_open_on(
+    session: AsyncSession, hall_ids: Sequence[int], day: date, closed_since: datetime
+) -> Sequence[ProxyCase]:
+    """Cases that may have been open at the end of a past ``day``: opened by then and
+    not closed before ``closed_since``. A superset; each case's history decides."""
+    stmt = select(ProxyCase).where(
+        ProxyCase.hall_id.in_(hall_ids),
+        ProxyCase.service_day <= day,
+        or_(ProxyCase.closed_at.is_(None), ProxyCase.closed_at >= closed_since),
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -43,15 +43,28 @@ class SiteFigures(BaseModel):
     ratings: int
     rating_rate: float | None
     satisfaction: float | None = Field(description="非常满意+满意+基本满意 over all ratings")
+    strict_satisfaction: float | None = Field(
+        default=None, description="非常满意+满意 only (the strict reading)"
+    )
     satisfaction_meets_standard: bool | None
     bad_ratings: int
-    open_proxy_cases: int
-    overdue_proxy_cases: int
+    open_proxy_cases: int = Field(
+        description="帮办代办 cases open (accepted, submitted or result returned) at the end "
+        "of cases_as_of, whenever they were opened"
+    )
+    overdue_proxy_cases: int = Field(
+        description="of those, accepted and past their 3-working-day deadline on cases_as_of "
+        "(the hall reports' rule)"
+    )
 
 
 class Rollup(BaseModel):
     start: date
     end: date
+    cases_as_of: date = Field(
+        description="the day proxy cases are counted at: the period's end, or today if the "
+        "period runs on"
+    )
     sites: list[SiteFigures]
     total: SiteFigures
 

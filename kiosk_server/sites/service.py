@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,8 @@ from kiosk_server.core.timing import ServingClock
 from kiosk_server.counters import repository as counters_repo
 from kiosk_server.db.uow import UnitOfWork
 from kiosk_server.errors import BadRequest, NotFound
+from kiosk_server.followups.models import ProxyCase
+from kiosk_server.followups.service import case_out
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Hall, Service
@@ -80,8 +82,7 @@ def _row(
     kind: str,
     counters: int,
     f: Figures,
-    cases: Sequence[tuple[str, date]],
-    today: date,
+    cases: tuple[int, int],
 ) -> SiteFigures:
     sat = f.ratings.satisfaction
     return SiteFigures(
@@ -106,11 +107,41 @@ def _row(
         ratings=f.ratings.count,
         rating_rate=f.ratings.rating_rate,
         satisfaction=sat,
+        strict_satisfaction=f.ratings.strict_satisfaction,
         satisfaction_meets_standard=None if sat is None else sat >= SATISFACTION_STANDARD,
         bad_ratings=f.ratings.bad,
-        open_proxy_cases=len(cases),
-        overdue_proxy_cases=sum(1 for state, due in cases if state == "accepted" and today > due),
+        open_proxy_cases=cases[0],
+        overdue_proxy_cases=cases[1],
     )
+
+
+def _state_on(c: ProxyCase, config: HallConfig, day: date) -> str | None:
+    """The case's state at the end of ``day``, read from its (chronological) history."""
+    state: str | None = None
+    for h in c.history or []:
+        try:
+            at = datetime.fromisoformat(h["at"])
+        except (KeyError, TypeError, ValueError):
+            continue  # written by the followups module; skip what cannot be read
+        if config.service_day(at) <= day:
+            state = h.get("state") or state
+    return state
+
+
+def _case_counts(
+    cases: Sequence[ProxyCase], config: HallConfig, as_of: date, past: bool
+) -> tuple[int, int]:
+    """(open, overdue) at the end of ``as_of``. Overdue is decided by the hall
+    reports' own rule (``case_out(..., from_history=past)``), so a roll-up of a past
+    period says what was overdue when it ended, and re-running it later agrees."""
+    open_, overdue = 0, 0
+    for c in cases:
+        if past and _state_on(c, config, as_of) not in repo.OPEN_CASE_STATES:
+            continue
+        open_ += 1
+        if case_out(c, config, as_of, from_history=past).overdue:
+            overdue += 1
+    return open_, overdue
 
 
 async def rollup(
@@ -146,7 +177,24 @@ async def rollup(
         else {}
     )
     ratings = _rating_records(await repo.ratings(s, ids, first, last)) if ids else {}
-    cases = await repo.open_cases(s, ids) if ids else {}
+    # As in the hall reports (stats.service): overdue as of the period's end, or
+    # today if the period runs on; a past end reads each case's history.
+    as_of = min(last, today)
+    past = as_of < today
+    if not ids:
+        found: Sequence[ProxyCase] = []
+    elif past:
+        # Local days start at most a day before the UTC date: a safe lower bound.
+        since = datetime.combine(as_of - timedelta(days=1), time.min, UTC)
+        found = await repo.cases_maybe_open_on(s, ids, as_of, since)
+    else:
+        found = await repo.open_cases(s, ids)
+    by_hall: dict[int, list[ProxyCase]] = {}
+    for c in found:
+        by_hall.setdefault(c.hall_id, []).append(c)
+    cases = {
+        h.id: _case_counts(by_hall.get(h.id, []), HallConfig.of(h), as_of, past) for h in sites
+    }
     counters = await repo.counter_counts(s, ids) if ids else {}
     rows = [
         _row(
@@ -155,24 +203,21 @@ async def rollup(
             h.kind,
             counters.get(h.id, 0),
             figures(h.code, h.name, tickets.get(h.id, []), ratings.get(h.id, [])),
-            cases.get(h.id, []),
-            today,
+            cases[h.id],
         )
         for h in sites
     ]
     every_ticket = [t for h in sites for t in tickets.get(h.id, [])]
     every_rating = [r for h in sites for r in ratings.get(h.id, [])]
-    every_case = [c for h in sites for c in cases.get(h.id, [])]
     total = _row(
         "total",
         "合计",
         "total",
         sum(counters.values()),
         figures("total", "合计", every_ticket, every_rating),
-        every_case,
-        today,
+        (sum(n for n, _ in cases.values()), sum(n for _, n in cases.values())),
     )
-    return Rollup(start=first, end=last, sites=rows, total=total)
+    return Rollup(start=first, end=last, cases_as_of=as_of, sites=rows, total=total)
 
 
 async def add_site(
