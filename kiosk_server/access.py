@@ -60,7 +60,8 @@ RULES: dict[str, Access] = {
     "GET /api/v1/users": ADMIN,
     "POST /api/v1/users": ADMIN,
     "PATCH /api/v1/users/{user_id}": ADMIN,
-    "GET /api/v1/halls/{hall}/devices": _a(Role.SUPERVISOR, *ALL_DEVICES),
+    # A kiosk reads its printer's status; no other device needs the hall's device list.
+    "GET /api/v1/halls/{hall}/devices": _a(Role.SUPERVISOR, DeviceKind.KIOSK),
     "POST /api/v1/halls/{hall}/devices": ADMIN,
     "DELETE /api/v1/devices/{device_id}": ADMIN,
     "POST /api/v1/devices/me/status": _a(None, *ALL_DEVICES),

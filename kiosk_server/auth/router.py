@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from sqlalchemy import delete, select
 
@@ -24,10 +26,12 @@ from kiosk_server.auth.security import hash_password, verify_password
 from kiosk_server.context import AppContext
 from kiosk_server.db.uow import UnitOfWork, unit_of_work
 from kiosk_server.deps import Ctx, DbId, Who
-from kiosk_server.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from kiosk_server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kiosk_server.events.service import emit
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.models import Hall
+from kiosk_server.halls.refusals import refusal
+from kiosk_server.halls.service import county_only
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -84,19 +88,32 @@ async def me(ctx: Ctx, who: Who) -> MeOut:
 @router.post("/auth/password", status_code=204, summary="Change one's own password")
 async def change_password(ctx: Ctx, who: Who, body: PasswordChange) -> None:
     if who.kind != "user":
-        raise Forbidden("devices have no password")
+        raise refusal(Forbidden, "device_no_password", "devices have no password", "设备没有密码")
     async with unit_of_work(ctx.db) as uow:
         user = await uow.session.get(User, who.id)
         assert user is not None
         if not verify_password(user.password_hash, body.old_password):
-            raise Unauthorized("the current password is wrong")
+            # 403, not 401: the token is fine, and a console treats 401 as "log in again".
+            raise refusal(
+                Forbidden,
+                "password_wrong",
+                "the current password is wrong",
+                "当前密码不正确",
+                field="old_password",
+            )
+        service.check_password(body.new_password, "new_password")
         if body.old_password == body.new_password:
-            raise ValidationFailed(
-                "the new password must differ from the old one", details={"field": "new_password"}
+            raise refusal(
+                ValidationFailed,
+                "password_same",
+                "the new password must differ from the old one",
+                "新密码不能与旧密码相同",
+                field="new_password",
             )
         user.password_hash = hash_password(body.new_password)
         user.must_change_password = False
-        record(ctx, uow, who, "user.password_change", target=user.username)
+        halls = await _account_hall_ids(uow, user)
+        _record_per_hall(ctx, uow, who, "user.password_change", halls, user.username, {})
 
 
 async def _user_out(uow: UnitOfWork, user: User) -> UserOut:
@@ -117,6 +134,30 @@ async def _user_out(uow: UnitOfWork, user: User) -> UserOut:
     )
 
 
+async def _account_hall_ids(uow: UnitOfWork, user: User) -> set[int]:
+    """The halls whose log an account change belongs in: those it works in."""
+    if user.all_halls:
+        return {h.id for h in await halls_repo.list_halls(uow.session)}
+    rows = await uow.session.execute(select(UserHall.hall_id).where(UserHall.user_id == user.id))
+    return {int(r[0]) for r in rows}
+
+
+def _record_per_hall(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    who: Principal,
+    action: str,
+    hall_ids: set[int],
+    target: str,
+    detail: dict[str, Any],
+) -> None:
+    # An audit row belongs to one hall, and each hall's supervisor reads only
+    # their hall's log: one row per hall concerned. No hall: one county row.
+    rows: list[int | None] = [*sorted(hall_ids)] or [None]
+    for hall_id in rows:
+        record(ctx, uow, who, action, hall_id=hall_id, target=target, detail=detail)
+
+
 async def _hall_ids(uow: UnitOfWork, who: Principal, codes: list[str]) -> list[int]:
     ids = []
     for code in codes:
@@ -129,7 +170,7 @@ async def _hall_ids(uow: UnitOfWork, who: Principal, codes: list[str]) -> list[i
 def _admin_may_manage(who: Principal, target_role: Role, all_halls: bool) -> None:
     who.require_role(Role.ADMIN)
     if all_halls and who.hall_ids is not None:
-        raise Forbidden("only a county-level admin can create accounts for every hall")
+        raise county_only("give an account every hall", "设置适用于全部大厅的账号")
 
 
 @router.get(
@@ -164,9 +205,7 @@ async def create_user(ctx: Ctx, who: Who, body: UserIn) -> UserOut:
     _admin_may_manage(who, body.role, body.all_halls)
     async with unit_of_work(ctx.db) as uow:
         if not body.halls and not body.all_halls:
-            raise ValidationFailed(
-                "give the halls this account works in", details={"field": "halls"}
-            )
+            raise _halls_required()
         ids = await _hall_ids(uow, who, body.halls)
         user = await service.create_user(
             uow.session,
@@ -178,13 +217,14 @@ async def create_user(ctx: Ctx, who: Who, body: UserIn) -> UserOut:
             all_halls=body.all_halls,
             must_change_password=True,
         )
-        record(
+        _record_per_hall(
             ctx,
             uow,
             who,
             "user.create",
-            target=user.username,
-            detail={"role": body.role.value, "halls": body.halls},
+            await _account_hall_ids(uow, user),
+            user.username,
+            {"role": body.role.value, "halls": body.halls},
         )
         return await _user_out(uow, user)
 
@@ -199,15 +239,41 @@ async def patch_user(ctx: Ctx, who: Who, user_id: DbId, body: UserPatch) -> User
     async with unit_of_work(ctx.db) as uow:
         user = await uow.session.get(User, user_id)
         if user is None:
-            raise NotFound(f"there is no user with id {user_id}")
+            raise refusal(
+                NotFound,
+                "no_user",
+                f"there is no user with id {user_id}",
+                f"没有编号为 {user_id} 的账号",
+                user_id=user_id,
+            )
         current = await _user_out(uow, user)
         await _hall_ids(uow, who, current.halls)  # an admin manages only accounts of their halls
         if user.all_halls and who.hall_ids is not None:
-            raise Forbidden("a county-level account can only be changed by a county-level admin")
-        if user.id == who.id and (
-            body.active is False or (body.role and body.role is not Role.ADMIN)
-        ):
-            raise Conflict("you cannot deactivate or demote your own account")
+            raise county_only("change a county-level account", "更改县级账号")
+        if user.id == who.id and body.active is False:
+            raise refusal(
+                Conflict,
+                "own_deactivate",
+                "you cannot deactivate your own account; ask another admin",
+                "不能停用自己的账号，请由另一位管理员操作",
+                field="active",
+            )
+        if user.id == who.id and body.role and body.role is not Role.ADMIN:
+            raise refusal(
+                Conflict,
+                "own_demote",
+                "you cannot demote your own account; ask another admin",
+                "不能降低自己账号的角色，请由另一位管理员操作",
+                field="role",
+                role=body.role.value,
+            )
+        if body.halls is not None or body.all_halls is not None:
+            all_after = user.all_halls if body.all_halls is None else body.all_halls
+            if not all_after and not (current.halls if body.halls is None else body.halls):
+                raise _halls_required()
+        if body.reset_password is not None:
+            service.check_password(body.reset_password, "reset_password")
+        halls_before = await _account_hall_ids(uow, user)
         if body.display_name is not None:
             user.display_name = body.display_name
         if body.role is not None:
@@ -229,8 +295,20 @@ async def patch_user(ctx: Ctx, who: Who, user_id: DbId, body: UserPatch) -> User
         detail = body.model_dump(exclude_unset=True, exclude={"reset_password"})
         if body.reset_password is not None:
             detail["password_reset"] = True
-        record(ctx, uow, who, "user.update", target=user.username, detail=detail)
+        # The halls it left see it leave, the halls it joined see it arrive.
+        halls = halls_before | await _account_hall_ids(uow, user)
+        _record_per_hall(ctx, uow, who, "user.update", halls, user.username, detail)
         return await _user_out(uow, user)
+
+
+def _halls_required() -> ValidationFailed:
+    return refusal(
+        ValidationFailed,
+        "halls_required",
+        "give the halls this account works in",
+        "请选择此账号所属的大厅",
+        field="halls",
+    )
 
 
 def _device_out(
@@ -253,21 +331,20 @@ def _device_out(
 @router.get(
     "/halls/{hall}/devices",
     response_model=list[DeviceOut],
-    summary="Devices and their status (supervisor)",
+    summary="Devices and their status (supervisor; a kiosk sees its hall's printers)",
 )
 async def list_devices(ctx: Ctx, who: Who, hall: str) -> list[DeviceOut]:
     async with unit_of_work(ctx.db, write=False) as uow:
         h = await halls_repo.get_hall(uow.session, hall)
+        stmt = select(Device).where(Device.hall_id == h.id).order_by(Device.id)
         if who.kind == "device":
-            who.require_hall(h.id)  # a kiosk reads its hall's printer status
+            # A kiosk reads its hall's printer status, and learns no other device's name.
+            who.require_device(DeviceKind.KIOSK, hall_id=h.id)
+            stmt = stmt.where(Device.kind == DeviceKind.PRINTER.value)
         else:
             who.require_role(Role.SUPERVISOR, h.id)
         counters = {c.id: c.number for c in await halls_repo.list_counters(uow.session, h.id)}
-        rows = (
-            await uow.session.execute(
-                select(Device).where(Device.hall_id == h.id).order_by(Device.id)
-            )
-        ).scalars()
+        rows = (await uow.session.execute(stmt)).scalars()
         return [
             _device_out(ctx, d, h.code, counters.get(d.counter_id) if d.counter_id else None)
             for d in rows
@@ -288,14 +365,23 @@ async def create_device(ctx: Ctx, who: Who, hall: str, body: DeviceIn) -> Device
         if body.counter is not None:
             c = await halls_repo.counter_by_number(uow.session, h.id, body.counter)
             if c is None:
-                raise NotFound(
-                    f"there is no counter {body.counter} in this hall", details={"field": "counter"}
+                raise refusal(
+                    NotFound,
+                    "no_counter",
+                    f"there is no counter {body.counter} in this hall",
+                    f"本大厅没有 {body.counter} 号窗口",
+                    field="counter",
+                    number=body.counter,
                 )
             counter_id = c.id
         elif body.kind in (DeviceKind.RATING_PAD, DeviceKind.KEYPAD):
-            raise ValidationFailed(
+            raise refusal(
+                ValidationFailed,
+                "device_counter",
                 "a rating pad or keypad sits at a counter: give its number",
-                details={"field": "counter"},
+                "评价器或呼叫器位于窗口：请选择窗口号",
+                field="counter",
+                device_kind=body.kind.value,
             )
         token, dev = await service.create_device(
             uow.session, h.id, body.kind, body.name, counter_id
@@ -321,7 +407,13 @@ async def revoke_device(ctx: Ctx, who: Who, device_id: DbId) -> None:
     async with unit_of_work(ctx.db) as uow:
         dev = await uow.session.get(Device, device_id)
         if dev is None:
-            raise NotFound(f"there is no device with id {device_id}")
+            raise refusal(
+                NotFound,
+                "no_device",
+                f"there is no device with id {device_id}",
+                f"没有编号为 {device_id} 的设备",
+                device_id=device_id,
+            )
         who.require_role(Role.ADMIN, dev.hall_id)
         if dev.revoked_at is None:
             dev.revoked_at = ctx.clock.now()
@@ -335,7 +427,12 @@ async def revoke_device(ctx: Ctx, who: Who, device_id: DbId) -> None:
 )
 async def report_status(ctx: Ctx, who: Who, body: DeviceStatusIn) -> DeviceOut:
     if who.kind != "device":
-        raise Forbidden("only a device reports device status")
+        raise refusal(
+            Forbidden,
+            "device_only",
+            "only a device reports device status",
+            "只有设备才能上报设备状态",
+        )
     async with unit_of_work(ctx.db) as uow:
         dev = await uow.session.get(Device, who.id)
         assert dev is not None

@@ -26,6 +26,7 @@ from kiosk_server.auth.security import (
 from kiosk_server.context import AppContext
 from kiosk_server.db.uow import UnitOfWork, unit_of_work
 from kiosk_server.errors import Conflict, TooManyRequests, Unauthorized, ValidationFailed
+from kiosk_server.halls.refusals import refusal
 
 MIN_PASSWORD = 8
 
@@ -75,15 +76,25 @@ async def login(
     user = (await s.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if user is None:
         verify_password(DUMMY_HASH, password)
-        raise Unauthorized("wrong username or password (用户名或密码错误)")
+        raise _login_failed()
     if not verify_password(user.password_hash, password):
-        raise Unauthorized("wrong username or password (用户名或密码错误)")
+        raise _login_failed()
     if not user.active:
-        raise Unauthorized("this account has been deactivated; ask the hall administrator")
+        raise refusal(
+            Unauthorized,
+            "account_inactive",
+            "this account has been deactivated; ask the hall administrator",
+            "此账号已停用，请联系大厅管理员",
+        )
     token = make_access_token(
         ctx.settings.secret_key, user.id, user.role, ctx.clock.now(), ctx.settings.token_minutes
     )
     return token, user
+
+
+def _login_failed() -> Unauthorized:
+    # The same refusal for an unknown name and a wrong password: no account probing.
+    return refusal(Unauthorized, "login_failed", "wrong username or password", "用户名或密码错误")
 
 
 # Who a token belongs to, kept briefly: every request resolves its caller, and
@@ -208,10 +219,15 @@ async def _user_principal(ctx: AppContext, user_id: int) -> Principal:
         )
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(
-            f"a password needs at least {MIN_PASSWORD} characters", details={"field": "password"}
+        raise refusal(
+            ValidationFailed,
+            "password_short",
+            f"a password needs at least {MIN_PASSWORD} characters",
+            f"密码至少需要 {MIN_PASSWORD} 个字符",
+            field=field,
+            min_length=MIN_PASSWORD,
         )
 
 
@@ -231,7 +247,14 @@ async def create_user(
         await session.execute(select(User).where(User.username == username))
     ).scalar_one_or_none()
     if exists is not None:
-        raise Conflict(f"the username {username!r} is taken")
+        raise refusal(
+            Conflict,
+            "username_taken",
+            f"the username {username!r} is taken",
+            f"用户名 {username} 已被使用",
+            field="username",
+            username=username,
+        )
     user = User(
         username=username,
         display_name=display_name or username,
