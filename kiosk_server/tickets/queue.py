@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from kiosk_server.core.estimate import (
 )
 from kiosk_server.core.policy import PolicyState, QueueEntry
 from kiosk_server.core.states import Channel, TicketState
+from kiosk_server.core.timing import ServingClock
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Counter, Hall, Service
@@ -72,6 +73,61 @@ class QueueView:
             w, g = out.get(t.service_id, (0, 0))
             out[t.service_id] = (w + 1, g + (1 if t.channel == Channel.GREEN.value else 0))
         return out
+
+
+def _minutes_until(config: HallConfig, local: datetime, at: time) -> float:
+    moment = datetime.combine(local.date(), at, tzinfo=config.tz)
+    return (moment - local).total_seconds() / 60.0
+
+
+def counter_shifts(config: HallConfig, now: datetime) -> list[tuple[float, float | None]]:
+    """(available in, closes in) minutes of the shifts an open counter still works
+    today, from the hall's hours (counters have no hours of their own): the rule
+    the simulator applies to a counter whose hours are the hall's. A shift ends
+    with its span, except the day's last, which serves the queue out; a span still
+    to come (after lunch) is a shift that starts then."""
+    local = config.local(now)
+    spans = config.hours.spans_on(local.date())
+    out: list[tuple[float, float | None]] = []
+    for start, end in spans:
+        ends_in = _minutes_until(config, local, end)
+        last = (start, end) == spans[-1]
+        if ends_in <= 0 and not last:
+            continue
+        out.append((max(0.0, _minutes_until(config, local, start)), None if last else ends_in))
+    # No hours today (or none known): the open counter serves on, as before.
+    return out or [(0.0, None)]
+
+
+def issuing_ends_in(config: HallConfig, now: datetime) -> float | None:
+    """Minutes until the kiosk stops issuing (the end of the span it is in): the
+    greens still to come arrive until then. Outside the hours none are expected
+    (the model has no gap for lunch; those after it would be guesses); on a day
+    without hours there is no limit, as before."""
+    local = config.local(now)
+    spans = config.hours.spans_on(local.date())
+    if not spans:
+        return None
+    for start, end in spans:
+        if start <= local.time() < end:
+            return _minutes_until(config, local, end)
+    return 0.0
+
+
+def elapsed_minutes(busy: OpenTicket, now: datetime) -> float:
+    """How long the transaction at a counter has run, as the counter page shows
+    it: once started, the serving clock (summed segments, without the time a
+    held ticket waited); called and not started, since the call."""
+    seconds = 0.0
+    if busy.started_at is not None:
+        if busy.served_seconds is not None:
+            seconds = ServingClock(busy.served_seconds, busy.running_since).seconds(now)
+        elif busy.state == TicketState.SERVING.value:
+            # A row written without its clock (imports, tests): one segment.
+            seconds = (now - busy.started_at).total_seconds()
+    elif busy.called_at is not None:
+        seconds = (now - busy.called_at).total_seconds()
+    return max(0.0, seconds / 60.0)
 
 
 async def service_times(
@@ -137,6 +193,7 @@ async def green_outlook(
         now,
         per_minute=len(known) / (span.total_seconds() / 60.0),
         service_minutes=sum(times.minutes(c) for c in known) / len(known),
+        until_minutes=issuing_ends_in(config, now),
         local_time=local.time(),
     )
 
@@ -163,25 +220,27 @@ async def load_queue(
     ]
     policy = config.policy()
     ordered = list(policy.order(entries, PolicyState(hall.consecutive_green), now))
+    shifts = counter_shifts(config, now)
     loads: list[CounterLoad] = []
     for c in counters:
         if c.state != "open":
             continue
         busy = at_counter.get(c.id)
-        elapsed = 0.0
-        busy_code = None
-        if busy is not None:
-            busy_code = services[busy.service_id].code
-            since = busy.started_at or busy.called_at or now
-            elapsed = max(0.0, (now - since).total_seconds() / 60.0)
-        loads.append(
-            CounterLoad(
-                number=c.number,
-                services=frozenset(c.services) if c.services is not None else None,
-                busy_service=busy_code,
-                busy_elapsed_minutes=elapsed,
+        busy_code = services[busy.service_id].code if busy is not None else None
+        elapsed = elapsed_minutes(busy, now) if busy is not None else 0.0
+        services_of = frozenset(c.services) if c.services is not None else None
+        for i, (available, closes) in enumerate(shifts):
+            # The transaction in hand holds the counter's first shift still to come.
+            loads.append(
+                CounterLoad(
+                    number=c.number,
+                    services=services_of,
+                    busy_service=busy_code if i == 0 else None,
+                    busy_elapsed_minutes=elapsed if i == 0 else 0.0,
+                    available_in_minutes=available,
+                    closes_in_minutes=closes,
+                )
             )
-        )
     times = await service_times(ctx, session, hall.id, all_services, now)
     outlook = await green_outlook(ctx, session, hall, config, services, times, now)
     estimates = DispatchEstimator(times, green_outlook=outlook).estimate(ordered, loads)

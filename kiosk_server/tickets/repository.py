@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk_server.core.states import AT_COUNTER_STATES, OPEN_STATES, TicketState
+from kiosk_server.counters.models import ServingTime
 from kiosk_server.tickets.models import NumberCounter, Rating, Ticket
 
 
@@ -99,17 +100,30 @@ class OpenTicket:
     counter_id: int | None
     called_at: datetime | None
     started_at: datetime | None
+    # The serving clock (serving_times), None for a ticket never started or one
+    # whose row was written without it: a hold and call-back do not restart it.
+    served_seconds: float | None
+    running_since: datetime | None
 
 
-_OPEN_COLUMNS = tuple(getattr(Ticket, f) for f in OpenTicket.__slots__)
+_CLOCK_FIELDS = ("served_seconds", "running_since")
+_OPEN_COLUMNS = tuple(
+    getattr(ServingTime if f in _CLOCK_FIELDS else Ticket, f) for f in OpenTicket.__slots__
+)
 
 
 async def open_ticket_rows(session: AsyncSession, hall_id: int, day: date) -> list[OpenTicket]:
-    """The day's open tickets (waiting, called, serving, held) as plain rows."""
-    stmt = select(*_OPEN_COLUMNS).where(
-        Ticket.hall_id == hall_id,
-        Ticket.service_day == day,
-        Ticket.state.in_([s.value for s in OPEN_STATES]),
+    """The day's open tickets (waiting, called, serving, held) as plain rows, with
+    their serving clocks in the same query (read on every issue)."""
+    stmt = (
+        select(*_OPEN_COLUMNS)
+        .select_from(Ticket)
+        .outerjoin(ServingTime, ServingTime.ticket_id == Ticket.id)
+        .where(
+            Ticket.hall_id == hall_id,
+            Ticket.service_day == day,
+            Ticket.state.in_([s.value for s in OPEN_STATES]),
+        )
     )
     return [OpenTicket(*row) for row in await session.execute(stmt)]
 
