@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -23,20 +30,29 @@ from kiosk_server.auth.security import (
     token_digest,
     verify_password,
 )
+from kiosk_server.clock import Clock
 from kiosk_server.context import AppContext
 from kiosk_server.db.uow import UnitOfWork, unit_of_work
 from kiosk_server.errors import Conflict, TooManyRequests, Unauthorized, ValidationFailed
+from kiosk_server.events.redis_bus import split_channel
 from kiosk_server.halls.refusals import refusal
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 8
 
 
 class RateLimiter:
-    """Sliding-window limiter per key, in process memory (a limit, not data)."""
+    """Sliding-window limiter per key, in process memory (a limit, not data).
 
-    def __init__(self, per_minute: int) -> None:
+    With a shared window (Redis), ``hit`` counts across every process of the
+    deployment; ``check`` and any Redis trouble use this process's own count.
+    """
+
+    def __init__(self, per_minute: int, shared: SharedWindow | None = None) -> None:
         self.per_minute = per_minute
         self.hits: dict[str, deque[float]] = {}
+        self.shared = shared
 
     def check(self, key: str, what: str) -> None:
         now = time.monotonic()
@@ -44,19 +60,99 @@ class RateLimiter:
         while q and now - q[0] > 60:
             q.popleft()
         if len(q) >= self.per_minute:
-            raise TooManyRequests(f"too many {what}; wait a minute and try again")
+            raise _too_many(what)
         q.append(now)
         if len(self.hits) > 10_000:
             self.hits = {k: v for k, v in self.hits.items() if v and now - v[-1] < 60}
+
+    async def hit(self, key: str, what: str) -> None:
+        """Count one attempt for ``key``; 429 once over the limit this minute."""
+        if self.shared is not None:
+            count = await self.shared.count(key)
+            if count is not None:
+                if count > self.per_minute:
+                    raise _too_many(what)
+                return
+        self.check(key, what)
+
+
+def _too_many(what: str) -> TooManyRequests:
+    return TooManyRequests(f"too many {what}; wait a minute and try again")
+
+
+class SharedWindow:
+    """Fixed one-minute windows counted in Redis (INCR + EXPIRE per key), so every
+    worker of ``hallq serve --workers N`` sees the same count.
+
+    Never the reason a request fails: when Redis does not answer within a short
+    timeout, ``count`` returns None (the caller falls back to its own process's
+    limiter) and Redis is left alone for ``RETRY_SECONDS``, so a dead Redis does
+    not add a timeout to every login.
+    """
+
+    TIMEOUT_SECONDS = 0.25
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, url: str, name: str, clock: Clock) -> None:
+        self.url, channel = split_channel(url)
+        # The bus's channel names the deployment: several may share one Redis.
+        self.prefix = f"{channel}:ratelimit:{name}"
+        self.clock = clock
+        self._client: aioredis.Redis | None = None
+        self._quiet_until = 0.0
+
+    async def count(self, key: str) -> int | None:
+        if time.monotonic() < self._quiet_until:
+            return None
+        # The window comes from the app's clock (wall time; a fixed clock in tests).
+        window = int(self.clock.now().timestamp() // 60)
+        name = f"{self.prefix}:{key}:{window}"
+        try:
+            async with asyncio.timeout(self.TIMEOUT_SECONDS * 2):
+                pipe = self._redis().pipeline(transaction=True)
+                pipe.incr(name)
+                pipe.expire(name, 120)  # the window ends in 60 s; keep no key for long
+                count, _ = await pipe.execute()
+            return int(count)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("rate limit counts in this process only; redis: %s", exc)
+            self._quiet_until = time.monotonic() + self.RETRY_SECONDS
+            return None
+
+    def _redis(self) -> aioredis.Redis:
+        if self._client is None:
+            self._client = aioredis.from_url(
+                self.url,
+                socket_connect_timeout=self.TIMEOUT_SECONDS,
+                socket_timeout=self.TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 0),
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 def limiter(ctx: AppContext, name: str, per_minute: int) -> RateLimiter:
     key = f"limiter:{name}"
     lim = ctx.extras.get(key)
     if lim is None:
-        lim = ctx.extras[key] = RateLimiter(per_minute)
+        shared = None
+        if ctx.settings.event_bus_url.startswith(("redis://", "rediss://")):
+            shared = SharedWindow(ctx.settings.event_bus_url, name, ctx.clock)
+            ctx.extras.setdefault("on_stop", []).append(_closer(shared))
+        lim = ctx.extras[key] = RateLimiter(per_minute, shared)
     assert isinstance(lim, RateLimiter)
     return lim
+
+
+def _closer(shared: SharedWindow) -> Callable[[AppContext], Awaitable[None]]:
+    async def close(_: AppContext) -> None:
+        await shared.close()
+
+    return close
 
 
 async def user_halls(session: AsyncSession, user: User) -> frozenset[int] | None:
@@ -69,7 +165,7 @@ async def user_halls(session: AsyncSession, user: User) -> frozenset[int] | None
 async def login(
     ctx: AppContext, uow: UnitOfWork, username: str, password: str, client: str
 ) -> tuple[str, User]:
-    limiter(ctx, "login", ctx.settings.login_attempts_per_minute).check(
+    await limiter(ctx, "login", ctx.settings.login_attempts_per_minute).hit(
         f"{client}:{username.lower()}", "login attempts"
     )
     s = uow.session
