@@ -136,6 +136,11 @@ function serviceName(svc) {
   return svc.name_zh;
 }
 
+// The item as the resident reads it: Chinese, and in English both names (as on the item buttons).
+function shownName(svc) {
+  return serviceName(svc) + (currentLang() === "en" && svc.name_en ? ` · ${svc.name_en}` : "");
+}
+
 // ---- idle timer: back to the start after 15 s without a touch ----
 // Also on the start screen while it holds one resident's choices (a scanned ID
 // number, the green channel, an item): the next person must not take a ticket
@@ -260,7 +265,7 @@ async function refreshPrinter() {
 function choose(svc) {
   state.selected = svc;
   state.key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-  $("m-service").textContent = serviceName(svc) + (currentLang() === "en" && svc.name_en ? ` · ${svc.name_en}` : "");
+  $("m-service").textContent = shownName(svc);
   $("m-channel").classList.toggle("hidden", !state.green);
   const list = $("m-list");
   list.replaceChildren(...(svc.materials.length ? svc.materials.map((m) => el("li", {}, m)) : [el("li", {}, t("kiosk.materials.none"))]));
@@ -315,7 +320,7 @@ function offerNormal(details) {
   btn.classList.toggle("hidden", !svc);
   btn.disabled = !svc;
   state.offer = svc || null;
-  if (svc) btn.textContent = t("kiosk.late.take", { service: serviceName(svc) });
+  if (svc) btn.textContent = t("kiosk.late.take", { service: shownName(svc) });
   $("checkin-late").classList.remove("hidden");
 }
 
@@ -535,7 +540,7 @@ document.addEventListener("hallq:lang", () => {
   renderHall();
   renderPrinter();
   if (state.ticket) renderTicket(state.ticket);
-  if (state.offer) $("take-normal").textContent = t("kiosk.late.take", { service: serviceName(state.offer) });
+  if (state.offer) $("take-normal").textContent = t("kiosk.late.take", { service: shownName(state.offer) });
   if (state.scanner) markScanner(state.scanner);
   tick();
 });

@@ -269,6 +269,10 @@ async def test_every_kiosk_screen_is_readable_and_reachable(
     await page.keyboard.type(code + "\n", delay=5)
     await page.wait_for_selector("#checkin-late:not(.hidden)")
     await audit(page, "checkin-too-late", must_show=("#late-text", "#take-normal"))
+    offer = await page.inner_text("#take-normal")
+    assert "城乡居民参保登记" in offer
+    if lang == "en":  # both names, as on the item buttons
+        assert "enrolment" in offer.lower(), offer
     await page.click("#take-normal")
     await page.wait_for_selector("#screen-ticket:not(.hidden)")
     await audit(page, "ticket-after-late", must_show=("#t-number",))
