@@ -32,21 +32,46 @@ def test_counters_for_opens_counter_k_in_hours_planning_k_or_more() -> None:
     assert counters[2].hours == ((540, 600), (660, 720))
 
 
-@pytest.mark.parametrize("name", ["township", "peak"])
-def test_the_plan_simulated_meets_its_own_target(name: str) -> None:
+def _misses(name: str, days: int, seed: int) -> dict[int, tuple[float | None, float | None]]:
+    """Hours where the 15-minute plan, simulated on (days, seed), misses its
+    target (p90 > 15 min, or green p90 > 5 min): no slack allowed."""
     sc = load_scenario(name)
     plan = make_plan(sc, 15.0, days=3, seed=1)
     assert plan.met
-    # Simulate the plan again, on other days too: every hour keeps the target.
     staffed = sc.with_counters(counters_for(sc, plan.counters_by_hour))
-    result = run(staffed, PolicyParams(), days=3, seed=1)
-    for hour, (p90, green_p90) in _hour_figures(result, staffed).items():
-        assert p90 is None or p90 <= 15.0, (hour, p90)
-        assert green_p90 is None or green_p90 <= 5.0, (hour, green_p90)
-    # The busier day needs more counter-hours than the ordinary one.
-    if name == "peak":
-        ordinary = make_plan(load_scenario("township"), 15.0, days=3, seed=1)
-        assert sum(plan.counters_by_hour.values()) > sum(ordinary.counters_by_hour.values())
+    result = run(staffed, PolicyParams(), days=days, seed=seed)
+    return {
+        hour: (p90, green_p90)
+        for hour, (p90, green_p90) in _hour_figures(result, staffed).items()
+        if (p90 or 0.0) > 15.0 or (green_p90 or 0.0) > 5.0
+    }
+
+
+@pytest.mark.parametrize("name", ["township", "peak"])
+def test_the_plan_simulated_meets_its_own_target(name: str) -> None:
+    # On the planner's own days (seed 1, 3 days): the plan it reports as met is
+    # what counters_for and the simulator make of it.
+    assert _misses(name, days=3, seed=1) == {}
+
+
+def test_the_busier_day_needs_more_counter_hours() -> None:
+    peak = make_plan(load_scenario("peak"), 15.0, days=3, seed=1)
+    ordinary = make_plan(load_scenario("township"), 15.0, days=3, seed=1)
+    assert sum(peak.counters_by_hour.values()) > sum(ordinary.counters_by_hour.values())
+
+
+# Known to fail: on days the planner did not see, its plan misses the target,
+# and not narrowly. Seed 2, 10 days: township 14:00 p90 21.5 min, green p90
+# 21.5 (target 15 / 5); peak 12:00 green p90 8.6. Other seeds, worst hour
+# (p90 / green p90, seeds 2-7, 10 days each): township 15.9-38.3 / 5.2-38.0,
+# peak 9.6-35.1 / 5.8-36.0. Planning over 10 days instead of 3 does not close
+# the gap (township 8.6-19.4 / 4.0-10.9). The target is the planner's promise,
+# so no miss is allowed here; strict, so the test turns red once it holds and
+# the mark must go.
+@pytest.mark.xfail(strict=True, reason="the plan is fitted to the days it simulated")
+@pytest.mark.parametrize("name", ["township", "peak"])
+def test_the_plan_meets_its_target_on_other_days(name: str) -> None:
+    assert _misses(name, days=10, seed=2) == {}
 
 
 def test_a_looser_target_needs_no_more_counters() -> None:
