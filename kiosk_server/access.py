@@ -174,6 +174,7 @@ PAGE_PREFIXES = (
     "/admin",
     "/cases",
     "/pair",
+    "/rollup",
 )
 
 

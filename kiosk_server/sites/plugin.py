@@ -1,4 +1,4 @@
-"""Plugs the multi-site roll-up and site set-up into the app."""
+"""Plugs the multi-site roll-up (API and page) and site set-up into the app."""
 
 from __future__ import annotations
 
@@ -9,4 +9,7 @@ from kiosk_server.sites.router import router
 
 
 def install(app: FastAPI, ctx: AppContext) -> None:
+    from display_client.pages import add_page
+
     app.include_router(router)
+    add_page(app, "/rollup", "rollup.html")
