@@ -41,8 +41,8 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _limit(ctx: AppContext, request: Request, name: str, per_minute: int, what: str) -> None:
-    limiter(ctx, f"appointments.{name}", per_minute).check(_client(request), what)
+async def _limit(ctx: AppContext, request: Request, name: str, per_minute: int, what: str) -> None:
+    await limiter(ctx, f"appointments.{name}", per_minute).hit(_client(request), what)
 
 
 @router.get(
@@ -81,7 +81,7 @@ async def book(
     ctx: Ctx, who: MaybeWho, request: Request, hall: str, body: BookRequest
 ) -> AppointmentOut:
     if who is None:
-        _limit(ctx, request, "book", BOOKINGS_PER_MINUTE, "bookings from this address")
+        await _limit(ctx, request, "book", BOOKINGS_PER_MINUTE, "bookings from this address")
     try:
         async with unit_of_work(ctx.db) as uow:
             return await service.book(ctx, uow, who, hall, body)
@@ -99,7 +99,7 @@ async def book(
     summary="Find one's bookings from today on with name + mobile number (public)",
 )
 async def find(ctx: Ctx, request: Request, hall: str, body: FindRequest) -> list[AppointmentOut]:
-    _limit(ctx, request, "lookup", LOOKUPS_PER_MINUTE, "look-ups from this address")
+    await _limit(ctx, request, "lookup", LOOKUPS_PER_MINUTE, "look-ups from this address")
     async with unit_of_work(ctx.db, write=False) as uow:
         return await service.find(ctx, uow, hall, body)
 
@@ -193,7 +193,7 @@ async def put_config(ctx: Ctx, who: Who, hall: str, body: ConfigIn) -> ConfigOut
     summary="A booking by its code, masked (public)",
 )
 async def get_one(ctx: Ctx, request: Request, code: str) -> AppointmentOut:
-    _limit(ctx, request, "lookup", LOOKUPS_PER_MINUTE, "look-ups from this address")
+    await _limit(ctx, request, "lookup", LOOKUPS_PER_MINUTE, "look-ups from this address")
     async with unit_of_work(ctx.db, write=False) as uow:
         return await service.get(ctx, uow, code)
 
@@ -205,7 +205,7 @@ async def get_one(ctx: Ctx, request: Request, code: str) -> AppointmentOut:
 )
 async def cancel(ctx: Ctx, who: MaybeWho, request: Request, code: str) -> AppointmentOut:
     if who is None:
-        _limit(ctx, request, "lookup", LOOKUPS_PER_MINUTE, "look-ups from this address")
+        await _limit(ctx, request, "lookup", LOOKUPS_PER_MINUTE, "look-ups from this address")
     async with unit_of_work(ctx.db) as uow:
         return await service.cancel(ctx, uow, who, code)
 
@@ -226,7 +226,7 @@ async def reveal_phone(ctx: Ctx, who: Who, code: str) -> RevealOut:
     response_class=Response,
 )
 async def qr(ctx: Ctx, request: Request, code: str) -> Response:
-    _limit(ctx, request, "lookup", LOOKUPS_PER_MINUTE, "look-ups from this address")
+    await _limit(ctx, request, "lookup", LOOKUPS_PER_MINUTE, "look-ups from this address")
     async with unit_of_work(ctx.db, write=False) as uow:
         a = await service.get(ctx, uow, code)
     img = qrcode.make(a.code, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
