@@ -114,6 +114,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     if args.data_dir:
         os.environ["HALLQ_DATA_DIR"] = str(args.data_dir)
+    # One app per process here: keep its start-up heap out of full GC passes.
+    os.environ.setdefault("HALLQ_GC_FREEZE", "true")
     uvicorn.run(
         "kiosk_server.app:create_app",
         factory=True,

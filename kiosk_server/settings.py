@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     # PostgreSQL: how long a statement may wait for a row lock, and run at all,
     # before the request is answered 503 "busy" with nothing saved.
+    # gc.freeze() the heap loaded at start-up: `hallq serve` turns it on (one
+    # app per process). Off otherwise, e.g. a test run building hundreds of apps
+    # in one process, where frozen cycles would never be collected.
+    gc_freeze: bool = False
     pg_lock_timeout_ms: int = Field(default=10_000, ge=100)
     pg_statement_timeout_ms: int = Field(default=30_000, ge=1000)
     login_attempts_per_minute: int = Field(default=10, ge=1)
