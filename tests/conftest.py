@@ -12,6 +12,7 @@ import pytest_asyncio
 import uvicorn
 from fastapi import FastAPI
 
+from hardware_sim.printer import PrinterEmulator
 from kiosk_server.app import create_app
 from kiosk_server.clock import FixedClock
 from kiosk_server.context import AppContext
@@ -126,3 +127,22 @@ async def live(app: FastAPI) -> AsyncIterator[LiveServer]:
 @pytest.fixture
 def anyio_backend() -> Iterator[str]:
     yield "asyncio"
+
+
+@pytest.fixture
+def emu_pair(tmp_path: Path) -> Iterator[tuple[PrinterEmulator, str]]:
+    """The ESC/POS printer emulator (80 mm) on a free TCP port, and its printer URL
+    (real sockets, real decoding). Point the server at it with ``printing_to``."""
+    with PrinterEmulator(tmp_path / "printer-out", paper_mm=80) as e:
+        host, port = e.start_tcp()
+        yield e, f"tcp://{host}:{port}"
+
+
+@pytest.fixture
+def emu(emu_pair: tuple[PrinterEmulator, str]) -> PrinterEmulator:
+    return emu_pair[0]
+
+
+@pytest.fixture
+def emu_url(emu_pair: tuple[PrinterEmulator, str]) -> str:
+    return emu_pair[1]

@@ -16,6 +16,7 @@ from kiosk_server.bootstrap import create_hall
 from kiosk_server.context import AppContext
 from kiosk_server.db.uow import unit_of_work
 from kiosk_server.halls import repository as halls_repo
+from kiosk_server.settings import Settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PASSWORD = "correct-horse-1"
@@ -239,3 +240,11 @@ async def add_history_day(
                 )
                 written += 1
     return written
+
+
+def printing_to(settings: Settings, printer_url: str, **more: Any) -> Settings:
+    """``settings`` with the server printing itself to ``printer_url`` (the emulator);
+    a generous print wait: the emulator answers in milliseconds, a loaded CI box may not."""
+    return settings.model_copy(
+        update={"printer_url": printer_url, "print_wait_seconds": 5.0, **more}
+    )

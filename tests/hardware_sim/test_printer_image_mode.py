@@ -4,8 +4,6 @@ a printer without a Chinese font; through the emulator the PNG still has a reada
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,26 +13,12 @@ from pydantic import ValidationError
 
 from hardware_sim.printer import PrinterEmulator
 from kiosk_server.settings import Settings
-from tests.factories import HallKit, issue
-
-
-@pytest.fixture
-def emu_pair(tmp_path: Path) -> Iterator[tuple[PrinterEmulator, str]]:
-    with PrinterEmulator(tmp_path / "printer-out", paper_mm=80) as e:
-        host, port = e.start_tcp()
-        yield e, f"tcp://{host}:{port}"
+from tests.factories import HallKit, issue, printing_to
 
 
 @pytest.fixture
 def settings(settings: Settings, emu_pair: tuple[PrinterEmulator, str]) -> Settings:
-    return settings.model_copy(
-        update={
-            "printer_url": emu_pair[1],
-            "print_wait_seconds": 5.0,
-            "printer_text_mode": "image",
-            "printer_qr_mode": "image",
-        }
-    )
+    return printing_to(settings, emu_pair[1], printer_text_mode="image", printer_qr_mode="image")
 
 
 @pytest.mark.asyncio

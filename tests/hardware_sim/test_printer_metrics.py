@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from hardware_sim.printer import PrinterEmulator
 from kiosk_server.settings import Settings
-from tests.factories import HallKit, issue
+from tests.factories import HallKit, issue, printing_to
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-def emu_pair(tmp_path: Path) -> Iterator[tuple[PrinterEmulator, str]]:
-    with PrinterEmulator(tmp_path / "printer-out", paper_mm=80) as e:
-        host, port = e.start_tcp()
-        yield e, f"tcp://{host}:{port}"
-
-
-@pytest.fixture
 def settings(settings: Settings, emu_pair: tuple[PrinterEmulator, str]) -> Settings:
-    return settings.model_copy(update={"printer_url": emu_pair[1], "print_wait_seconds": 5.0})
+    return printing_to(settings, emu_pair[1])
 
 
 async def failures(client: httpx.AsyncClient, hall: str) -> float:

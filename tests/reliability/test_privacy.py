@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -19,7 +17,7 @@ from hardware_sim.printer import PrinterEmulator
 from kiosk_server.context import AppContext
 from kiosk_server.settings import Settings
 from tests.conftest import LiveServer
-from tests.factories import ID_ELDERLY_1949, login_all, make_hall
+from tests.factories import ID_ELDERLY_1949, login_all, make_hall, printing_to
 
 pytestmark = pytest.mark.asyncio
 NAME = "欧阳修远"
@@ -28,17 +26,8 @@ SECRETS = [ID_ELDERLY_1949, ID_ELDERLY_1949.lower(), "19491231", NAME, PHONE, "1
 
 
 @pytest.fixture
-def emu(tmp_path: Path) -> Iterator[PrinterEmulator]:
-    with PrinterEmulator(tmp_path / "printer-out", paper_mm=80) as e:
-        yield e
-
-
-@pytest.fixture
-def settings(settings: Settings, emu: PrinterEmulator) -> Settings:
-    host, port = emu.start_tcp()
-    return settings.model_copy(
-        update={"printer_url": f"tcp://{host}:{port}", "print_wait_seconds": 5.0}
-    )
+def settings(settings: Settings, emu_url: str) -> Settings:
+    return printing_to(settings, emu_url)
 
 
 def leaks(text: str) -> list[str]:

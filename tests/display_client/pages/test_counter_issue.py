@@ -4,9 +4,6 @@ hall's printer printed it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from hardware_sim.printer import PrinterEmulator
@@ -14,22 +11,14 @@ from kiosk_server.settings import Settings
 from tests.browser_conftest import PageFactory, save_screenshot
 from tests.display_client.pages.conftest import Site
 from tests.display_client.pages.test_journey import open_counter
+from tests.factories import printing_to
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 
 @pytest.fixture
-def emu(tmp_path: Path) -> Iterator[PrinterEmulator]:
-    with PrinterEmulator(tmp_path / "printer-out", paper_mm=80) as e:
-        yield e
-
-
-@pytest.fixture
-def settings(settings: Settings, emu: PrinterEmulator) -> Settings:
-    host, port = emu.start_tcp()
-    return settings.model_copy(
-        update={"printer_url": f"tcp://{host}:{port}", "print_wait_seconds": 5.0}
-    )
+def settings(settings: Settings, emu_url: str) -> Settings:
+    return printing_to(settings, emu_url)
 
 
 async def test_staff_issue_a_green_ticket_that_prints_then_one_that_cannot(

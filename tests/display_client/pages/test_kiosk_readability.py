@@ -9,9 +9,7 @@ check-in (code entry, too early, too late) and the closed hall."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +19,7 @@ from kiosk_server.clock import FixedClock
 from kiosk_server.settings import Settings
 from tests.browser_conftest import PageFactory, save_screenshot
 from tests.display_client.pages.conftest import Site
-from tests.factories import ID_ELDERLY_1949, SHANGHAI
+from tests.factories import ID_ELDERLY_1949, SHANGHAI, printing_to
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -111,17 +109,8 @@ AUDIT_JS = """() => {
 
 
 @pytest.fixture
-def emu(tmp_path: Path) -> Iterator[PrinterEmulator]:
-    with PrinterEmulator(tmp_path / "printer-out", paper_mm=80) as e:
-        yield e
-
-
-@pytest.fixture
-def settings(settings: Settings, emu: PrinterEmulator) -> Settings:
-    host, port = emu.start_tcp()
-    return settings.model_copy(
-        update={"printer_url": f"tcp://{host}:{port}", "print_wait_seconds": 5.0}
-    )
+def settings(settings: Settings, emu_url: str) -> Settings:
+    return printing_to(settings, emu_url)
 
 
 async def audit(page: Any, name: str, *, must_show: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -3,31 +3,20 @@ before the next tap; that resident later rates on the phone (no pad at counter 2
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from hardware_sim.printer import PrinterEmulator
 from kiosk_server.settings import Settings
 from tests.browser_conftest import PageFactory, save_screenshot
 from tests.display_client.pages.conftest import Site
+from tests.factories import printing_to
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 
 @pytest.fixture
-def emu(tmp_path: Path) -> Iterator[PrinterEmulator]:
-    with PrinterEmulator(tmp_path / "printer-out", paper_mm=80) as e:
-        yield e
-
-
-@pytest.fixture
-def settings(settings: Settings, emu: PrinterEmulator) -> Settings:
-    host, port = emu.start_tcp()
-    return settings.model_copy(
-        update={"printer_url": f"tcp://{host}:{port}", "print_wait_seconds": 5.0}
-    )
+def settings(settings: Settings, emu_url: str) -> Settings:
+    return printing_to(settings, emu_url)
 
 
 async def test_paper_out_ticket_on_screen_then_warning_and_phone_rating(

@@ -4,15 +4,13 @@ admin API -> kiosk -> spooler -> TCP -> the ESC/POS printer emulator, decoded.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from hardware_sim.printer import PrinterEmulator
 from kiosk_server.settings import Settings
-from tests.factories import HallKit, issue
+from tests.factories import HallKit, issue, printing_to
 
 pytestmark = pytest.mark.asyncio
 
@@ -20,16 +18,8 @@ GUIDE = "本人持身份证到窗口现场认证，约5分钟办结。"
 
 
 @pytest.fixture
-def emu_pair(tmp_path: Path) -> Iterator[tuple[PrinterEmulator, str]]:
-    with PrinterEmulator(tmp_path / "printer-out", paper_mm=80) as e:
-        host, port = e.start_tcp()
-        yield e, f"tcp://{host}:{port}"
-
-
-@pytest.fixture
 def settings(settings: Settings, emu_pair: tuple[PrinterEmulator, str]) -> Settings:
-    # The server prints itself, to the emulator; a generous wait for a loaded machine.
-    return settings.model_copy(update={"printer_url": emu_pair[1], "print_wait_seconds": 5.0})
+    return printing_to(settings, emu_pair[1])
 
 
 def flat(text: str) -> str:
