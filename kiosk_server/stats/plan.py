@@ -20,15 +20,17 @@ What is planned:
   ``core.slots.bookable_spans``); the hall's routing policy; at most the
   counters the hall has, since a window that does not exist cannot be opened:
   when even all of them miss the target the answer says so (``met`` false).
-  ``SIM_DAYS`` simulated days with a fixed seed, so the same history always
+  ``SIM_DAYS`` simulated days (the planner's default, so the dashboard's plan
+  is judged like ``hallq plan``'s) with a fixed seed, so the same history always
   gives the same plan. Hours the hall is closed (a lunch break's hour) are left
   out of the answer; the simulator still sees one open day from the first
   opening to the last closing, with nobody arriving in the break.
 
 Cost:
-  ``make_plan`` is CPU-bound: measured through the endpoint on 2 cores, 0.5-0.6 s
-  for a 4-counter township hall with 125-175 tickets a day, 0.9 s for 8
-  counters and 250 a day, 1.3 s for 12 counters and 375 a day. It runs in a
+  ``make_plan`` is CPU-bound: measured on 2 cores (township-like halls),
+  0.65 s for 4 counters and 180 tickets a day, 1.2 s for 8 counters and 365 a
+  day, 3.0 s for 12 counters and 550 a day (8 days with the old per-day check:
+  0.27, 3.2 and 3.4 s). It runs in a
   worker thread, one plan at a time per process so the queue's own requests
   keep a core, and the answer is kept in memory per hall, date, target and
   hall settings for ``CACHE_TTL``. It is derived data: the tickets in the
