@@ -74,20 +74,25 @@ class _SQLiteConnection(aiosqlite.Connection):
     the time the write lock is held (an issue runs ~14 statements), and the lock
     serializes every writer of the process, so it caps throughput. Once BEGIN
     IMMEDIATE has the database's write lock, the transaction's statements run
-    inline: in WAL mode they wait on nobody (readers never block a writer), while
-    BEGIN IMMEDIATE itself, the one statement that can wait on another process,
-    still goes through the thread. Read transactions stay on the thread so a long
+    inline: in WAL mode they wait on nobody (readers never block a writer). Two
+    calls still go through the thread: BEGIN IMMEDIATE, which can wait on another
+    process, and COMMIT, which every ~1000 pages runs SQLite's WAL checkpoint
+    (page copies and fsyncs: tens of ms on a slow disk, which must not stall
+    every screen and kiosk). Read transactions stay on the thread so a long
     report query never stalls the loop."""
 
     _writing = False
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self._writing and self._connection is not None:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                if fn in (self._connection.commit, self._connection.rollback):
-                    self._writing = False
+            if fn == self._connection.commit:
+                self._writing = False
+            else:
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    if fn == self._connection.rollback:
+                        self._writing = False
         result = await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         if args and isinstance(args[0], str) and args[0].startswith("BEGIN IMMEDIATE"):
             self._writing = True

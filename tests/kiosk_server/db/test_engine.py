@@ -82,3 +82,42 @@ async def test_concurrent_writers_of_one_process_all_commit(tmp_path: Path) -> N
             assert (await uow.session.execute(text("SELECT v FROM n"))).scalar_one() == 50
     finally:
         await db.dispose()
+
+
+@pytest.mark.asyncio
+async def test_commit_runs_off_the_loop_where_sqlite_checkpoints(tmp_path: Path) -> None:
+    # COMMIT may run the WAL checkpoint (page copies and fsyncs): it must not block
+    # the event loop, so it goes to the driver's thread like BEGIN IMMEDIATE.
+    db = Database(Settings(data_dir=tmp_path / "data"))
+    commit_threads: list[int] = []
+    try:
+        async with unit_of_work(db) as uow:
+            await uow.session.execute(text("CREATE TABLE b (x BLOB)"))
+        async with unit_of_work(db) as uow:
+            raw = await (await uow.session.connection()).get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            real = driver._connection.commit
+
+            def recording_commit() -> None:
+                commit_threads.append(threading.get_ident())
+                real()
+
+            driver._connection = _CommitSpy(driver._connection, recording_commit)
+            await uow.session.execute(text("INSERT INTO b VALUES (zeroblob(1000))"))
+        assert commit_threads and commit_threads[0] != threading.get_ident()
+        async with unit_of_work(db, write=False) as uow:
+            assert (await uow.session.execute(text("SELECT count(*) FROM b"))).scalar_one() == 1
+    finally:
+        await db.dispose()
+
+
+class _CommitSpy:
+    """The sqlite3 connection with its commit swapped for a recording one."""
+
+    def __init__(self, conn: Any, commit: Any) -> None:
+        self._conn = conn
+        self.commit = commit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
