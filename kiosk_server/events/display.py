@@ -51,7 +51,7 @@ DISPLAY_TYPES = frozenset(
 # Fields of an allowed type that still do not belong on a public screen: how a
 # resident's business ended (missing papers, proxy case) and how long it took.
 PRIVATE_FIELDS: dict[str, frozenset[str]] = {
-    "ticket.finished": frozenset({"outcome", "service_seconds"}),
+    "ticket.finished": frozenset({"outcome", "service_seconds", "over_target"}),
 }
 
 

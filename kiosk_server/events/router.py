@@ -184,7 +184,7 @@ async def display_ws(ws: WebSocket, hall: str) -> None:
         async with unit_of_work(ctx.db, write=False) as uow:
             h = await halls_repo.get_hall(uow.session, hall)
     except DomainError as exc:
-        await ws.close(code=4404, reason=exc.message[:120])
+        await _refuse(ws, 4404, exc.message)  # a screen with a mistyped hall code
         return
     try:
         since = _since(ws.query_params.get("since"))

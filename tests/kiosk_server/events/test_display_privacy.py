@@ -67,7 +67,8 @@ def assert_display_safe(msgs: list[dict[str, Any]], start: int) -> None:
     text = json.dumps(msgs, ensure_ascii=False)
     assert "rating" not in text and "followup" not in text and "score" not in text
     finished = [m for m in events if m["type"] == "ticket.finished"]
-    assert finished and all("outcome" not in m["data"] for m in finished)
+    private = {"outcome", "service_seconds", "over_target"}
+    assert finished and all(not private & set(m["data"]) for m in finished), finished
 
 
 async def test_rating_and_follow_up_never_reach_a_live_screen(

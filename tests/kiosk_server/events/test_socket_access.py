@@ -125,3 +125,8 @@ async def test_staff_since_without_hall_says_it_was_not_applied(
         async with websockets.connect(f"{live.ws_url}/ws/staff?token={token}") as ws:
             hellos = [await recv(ws), await recv(ws)]
         assert all(m["type"] == "hello" and "since_ignored" not in m for m in hellos)
+
+
+async def test_display_socket_for_an_unknown_hall_closes_4404(live: LiveServer) -> None:
+    # Not a bare HTTP 403 before the handshake: the screen can say "wrong hall code".
+    assert await close_code(f"{live.ws_url}/ws/halls/no-such-hall/display") == 4404
