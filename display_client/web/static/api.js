@@ -153,20 +153,36 @@ export class EventStream {
     this.ws = null;
     this.queue = Promise.resolve();
     this.snapshots = 0; // how many times the page reloaded its state (for tests)
+    this.snapshotTimeoutMs = 10000;
   }
 
   async start() {
-    await this.resync();
-    this.connect();
+    try {
+      await this.resync();
+    } finally {
+      // Even without a first snapshot: the next event's gap fetches one again.
+      this.connect();
+    }
   }
 
   // hint: the seq a "resync" message says the stream is at, used by pages
   // whose snapshot carries no seq, so the next live event is not a gap again.
+  // Events wait behind a resync, so a snapshot request that hangs (Wi-Fi gone
+  // mid-request) is given up after snapshotTimeoutMs: the seq stays where it
+  // was and the next event tries again.
   async resync(hint) {
     this.snapshots += 1;
-    const seq = await this.onSnapshot();
-    if (typeof seq === "number") this.seq = seq;
-    else if (typeof hint === "number") this.seq = hint;
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("snapshot timed out")), this.snapshotTimeoutMs);
+    });
+    try {
+      const seq = await Promise.race([this.onSnapshot(), timeout]);
+      if (typeof seq === "number") this.seq = seq;
+      else if (typeof hint === "number") this.seq = hint;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async handle(ev) {

@@ -140,3 +140,19 @@ async def test_rating_pad_in_english_stores_the_chinese_reason(
     body = (await req.value).post_data_json
     assert body == {"score": 1, "reason": "等候时间太长"}  # stored in one language
     await pad.wait_for_selector("body[data-screen=thanks]")
+
+
+async def test_a_hung_snapshot_is_given_up_and_later_events_still_run(
+    page_factory: PageFactory, site: Site
+) -> None:
+    page = await harness(page_factory, site)
+    await page.evaluate("window.stream.snapshotTimeoutMs = 300")
+    await page.evaluate(
+        "(m) => window.sock.push(m)", ev(12)
+    )  # a gap: a snapshot that never answers
+    await page.wait_for_function("window.snap !== undefined")
+    # Given up: the seq stays at 10; the next event, 11, is applied.
+    await page.evaluate("(m) => window.sock.push(m)", ev(11))
+    await page.wait_for_function("window.got.events.length === 1", timeout=5000)
+    assert await page.evaluate("window.got.events") == [11]
+    assert await page.evaluate("window.stream.seq") == 11
