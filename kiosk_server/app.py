@@ -335,7 +335,9 @@ def create_app(
         checks: dict[str, str] = {}
         try:
             async with asyncio.timeout(3):
-                async with ctx.db.engine.connect() as conn:
+                # A read: DEFERRED, so the probe never takes SQLite's write lock.
+                probe = ctx.db.engine.execution_options(sqlite_begin="DEFERRED")
+                async with probe.connect() as conn:
                     await conn.exec_driver_sql("SELECT 1")
             checks["database"] = "ok"
         except Exception as exc:  # report, do not crash: this is the probe

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -81,3 +82,20 @@ async def test_production_refuses_demo_password_and_default_secret(tmp_path: Pat
     with pytest.raises(RuntimeError, match="demo password: admin"):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_readyz_reads_while_another_process_holds_the_write_lock(
+    client: httpx.AsyncClient, hall: HallKit, settings: Settings
+) -> None:
+    # The probe is a read: a backup or a CLI command writing must not make the
+    # hall look down (nor the probe queue for the write lock itself).
+    path = settings.effective_database_url.split("///", 1)[1]
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        r = await client.get("/readyz")
+        assert r.status_code == 200, r.text
+        assert r.json()["checks"]["database"] == "ok"
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
