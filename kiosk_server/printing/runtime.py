@@ -143,6 +143,7 @@ class PrintRuntime:
                 hall = await halls_repo.get_hall_by_id(uow.session, job.hall_id)
                 finish_job(
                     ctx,
+                    uow,
                     job,
                     ok=False,
                     attempts=0,
@@ -246,6 +247,7 @@ class PrintRuntime:
             dev = await repo.ensure_local_printer(s, hall.id, ctx.clock.now())
             outcome = finish_job(
                 ctx,
+                uow,
                 job,
                 ok=ok,
                 attempts=attempts,
@@ -370,6 +372,7 @@ class PrintRuntime:
                     expired.append(
                         finish_job(
                             ctx,
+                            uow,
                             job,
                             ok=False,
                             attempts=0,
@@ -416,6 +419,7 @@ class PrintRuntime:
                 return  # unknown, another hall's, or a repeated ack
             outcome = finish_job(
                 ctx,
+                uow,
                 job,
                 ok=bool(msg.get("ok")),
                 attempts=attempts if isinstance(attempts, int) and 0 <= attempts <= 100 else 1,

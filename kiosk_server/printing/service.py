@@ -112,6 +112,7 @@ def job_out(job: PrintJob) -> PrintJobOut:
 
 def finish_job(
     ctx: AppContext,
+    uow: UnitOfWork,
     job: PrintJob,
     *,
     ok: bool,
@@ -122,7 +123,11 @@ def finish_job(
     hall_code: str,
 ) -> Outcome:
     if not ok:
-        ctx.metrics.print_failures.labels(hall_code).inc()
+        # Counted once the failure is recorded: a rolled-back ack counts nothing.
+        async def _count() -> None:
+            ctx.metrics.print_failures.labels(hall_code).inc()
+
+        uow.after_commit(_count)
     job.state = "printed" if ok else "failed"
     job.attempts += attempts
     job.code = None if ok else (code or "error")
