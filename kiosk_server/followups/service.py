@@ -15,7 +15,7 @@ from kiosk_server.auth.principal import Principal, Role
 from kiosk_server.context import AppContext
 from kiosk_server.core.workdays import add_workdays
 from kiosk_server.db.uow import UnitOfWork
-from kiosk_server.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from kiosk_server.errors import Conflict, NotFound, ValidationFailed
 from kiosk_server.events.service import emit
 from kiosk_server.followups import repository as repo
 from kiosk_server.followups.models import FollowUp, ProxyCase
@@ -447,7 +447,8 @@ async def update_case(
     if reaccept:
         returned_on = config.service_day(c.closed_at) if c.closed_at else None
         if body.materials_complete_on is None:
-            raise BadRequest(
+            # The same status as a date out of range: the one field is not acceptable.
+            raise ValidationFailed(
                 "accepting a returned case again needs the day its materials became complete "
                 "(重新受理须填写材料齐全日期): send materials_complete_on",
                 details={

@@ -155,7 +155,7 @@ async def test_accepting_a_returned_case_again_needs_a_new_materials_date(
     # The resident brings the missing paper on Thu 3 Dec, after the old deadline.
     clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI))
     r = await client.patch(url, json={"state": "accepted"}, headers=staff)
-    assert r.status_code == 400, r.text
+    assert r.status_code == 422, r.text
     err = r.json()["error"]
     assert "materials_complete_on" in err["message"] and "材料齐全日期" in err["message"]
     assert err["details"] == {
