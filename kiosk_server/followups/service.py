@@ -261,11 +261,27 @@ async def update_followup(
     return followup_out(f, _today(ctx, hall), await repo.user_name(s, f.staff_user_id))
 
 
-def followup_summary(rows: Sequence[FollowUpOut]) -> dict[str, Any]:
+def followup_summary(
+    rows: Sequence[FollowUpOut],
+    as_of: date | None = None,
+    day_of: Callable[[datetime], date] | None = None,
+) -> dict[str, Any]:
+    """Counts; with ``as_of`` (a past report's end) and the hall's ``day_of``, a
+    follow-up resolved after that day still counts as open, so the report reads
+    the same when run again later."""
+
+    def resolved(f: FollowUpOut) -> bool:
+        if f.state is not FollowUpState.RESOLVED:
+            return False
+        if as_of is None or day_of is None or f.resolved_at is None:
+            return True
+        return day_of(f.resolved_at) <= as_of
+
+    done = sum(1 for f in rows if resolved(f))
     return {
         "opened": len(rows),
-        "open": sum(1 for f in rows if f.state is not FollowUpState.RESOLVED),
-        "resolved": sum(1 for f in rows if f.state is FollowUpState.RESOLVED),
+        "open": len(rows) - done,
+        "resolved": done,
         "overdue": sum(1 for f in rows if f.overdue),
         "callback_overdue": sum(1 for f in rows if f.callback_overdue),
     }
@@ -514,8 +530,19 @@ async def update_case(
     return case_out(c, config, config.service_day(now))
 
 
-def case_summary(rows: Sequence[CaseOut]) -> dict[str, Any]:
-    submitted = [c for c in rows if c.submitted_at is not None]
+def case_summary(
+    rows: Sequence[CaseOut],
+    as_of: date | None = None,
+    day_of: Callable[[datetime], date] | None = None,
+) -> dict[str, Any]:
+    """Counts; with ``as_of`` and ``day_of``, a case submitted after that day is not
+    counted as submitted (``by_state`` stays the state now)."""
+    submitted = [
+        c
+        for c in rows
+        if c.submitted_at is not None
+        and (as_of is None or day_of is None or day_of(c.submitted_at) <= as_of)
+    ]
     return {
         "opened": len(rows),
         "by_state": {s.value: sum(1 for c in rows if c.state is s) for s in CaseState},

@@ -171,12 +171,12 @@ async def _followup_extensions(
     ]
     return {
         "followups": {
-            **followup_summary(fus),
+            **followup_summary(fus, as_of if past else None, config.service_day),
             "as_of": as_of.isoformat(),
             "items": [f.model_dump(mode="json") for f in fus],
         },
         "cases": {
-            **case_summary(cases),
+            **case_summary(cases, as_of if past else None, config.service_day),
             "as_of": as_of.isoformat(),
             "items": [c.model_dump(mode="json") for c in cases],
         },
