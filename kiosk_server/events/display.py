@@ -14,7 +14,9 @@ its time nor its data. The client advances its seq on it and does nothing else;
 live and catch-up (``?since=``) streams alike stay gap-free.
 
 (The placeholder does show that something happened; so does the public
-snapshot's seq. Hiding even that needs a separate display-only sequence.)
+snapshot's seq. Hiding even that needs a separate display-only sequence. What
+it must not show is which ratings were bad: a rating is one event whatever its
+score, the follow-up a bad one opens travelling in the same event.)
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ def install(app: FastAPI, ctx: AppContext) -> None:
     app.include_router(router)
 
     async def after_rating(uow: UnitOfWork, payload: Any) -> None:
-        hall, ticket, rating = payload
-        await service.open_followup(ctx, uow, hall, ticket, rating)
+        hall, ticket, rating, event_data = payload
+        await service.open_followup(ctx, uow, hall, ticket, rating, event_data)
 
     async def after_finish(uow: UnitOfWork, payload: Any) -> None:
         hall, svc, ticket, who = payload

@@ -143,8 +143,16 @@ def followup_out(
     )
 
 
-async def open_followup(ctx: AppContext, uow: UnitOfWork, hall: Hall, t: Ticket, r: Rating) -> None:
-    """after_rating hook: a rating in the two lowest levels opens a follow-up."""
+async def open_followup(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    hall: Hall,
+    t: Ticket,
+    r: Rating,
+    event_data: dict[str, object],
+) -> None:
+    """after_rating hook: a rating in the two lowest levels opens a follow-up,
+    announced to staff in the rating's own event (``followup_id``)."""
     if r.score > BAD_MAX_SCORE:
         return
     s = uow.session
@@ -175,21 +183,8 @@ async def open_followup(ctx: AppContext, uow: UnitOfWork, hall: Hall, t: Ticket,
     record(ctx, uow, None, "followup.open", hall_id=hall.id, target=t.number,
            detail={"followup_id": f.id, "score": r.score})  # fmt: skip
     # The rater stays confidential: the event carries the number and score only.
-    await emit(
-        ctx,
-        uow,
-        hall.id,
-        hall.code,
-        "followup.opened",
-        {
-            "followup_id": f.id,
-            "number": t.number,
-            "score": r.score,
-            "counter": f.counter_number,
-            "callback_due": f.callback_due.isoformat(),
-        },
-        now,
-    )
+    event_data["followup_id"] = f.id
+    event_data["callback_due"] = f.callback_due.isoformat()
 
 
 async def list_followups(

@@ -397,22 +397,18 @@ async def rate(
     counter_number = None
     if ticket.counter_id:
         counter_number = (await halls_repo.get_counter(s, ticket.counter_id)).number
-    await emit(
-        ctx,
-        uow,
-        hall.id,
-        hall.code,
-        "rating.created",
-        {
-            "ticket_id": ticket.id,
-            "number": ticket.number,
-            "score": req.score,
-            "counter": counter_number,
-        },
-        now,
-    )
+    data: dict[str, object] = {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "score": req.score,
+        "counter": counter_number,
+    }
+    # Hooks (a bad rating opens a follow-up) add to this one event rather than
+    # emit their own: public screens see each rating as one seq placeholder,
+    # so a bad one cannot be told from a good one by counting them.
     for hook in ctx.hooks.after_rating:
-        await hook(uow, (hall, ticket, rating))
+        await hook(uow, (hall, ticket, rating, data))
+    await emit(ctx, uow, hall.id, hall.code, "rating.created", data, now)
     return RatingOut(
         ticket_id=ticket.id,
         score=rating.score,

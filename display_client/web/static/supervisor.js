@@ -506,7 +506,9 @@ function onEvent(ev) {
     addAlert(ev.data);
     renderAlerts();
   }
-  if (ev.type.startsWith("followup.")) loadFollowups().catch((e) => flash(e.message));
+  // A bad rating's follow-up arrives in the rating's own event (followup_id).
+  const opened = ev.type === "rating.created" && ev.data && ev.data.followup_id;
+  if (ev.type.startsWith("followup.") || opened) loadFollowups().catch((e) => flash(e.message));
   scheduleRefresh();
 }
 
