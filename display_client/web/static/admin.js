@@ -341,7 +341,7 @@ function renderCatalog() {
       type: "checkbox",
       "aria-label": t("svc.enabled"),
       checked: s.enabled,
-      onchange: (e) => toggleService(s, e.target.checked),
+      onchange: (e) => toggleService(s, e.target.checked, e.target),
     });
     return el(
       "tr",
@@ -367,11 +367,13 @@ function renderCatalog() {
   $("#svc-table tbody").replaceChildren(...rows);
 }
 
-async function toggleService(s, enabled) {
+async function toggleService(s, enabled, box) {
   const ok = await guarded("catalog", () => {
     if (!enabled && s.waiting > 0) throw waitingFor("v.waiting_disable", s, "enabled");
     return call("PATCH", hallPath(`/services/${s.code}`), { enabled });
   });
+  // Refused: the box goes back at once (the reload below redraws it the same).
+  if (!ok && box) box.checked = !enabled;
   if (ok) flash(enabled ? t("svc.enabled_done", { name: s.name_zh }) : t("svc.disabled_done", { name: s.name_zh }));
   await refresh("catalog", loadCatalog);
 }

@@ -183,7 +183,7 @@ async def test_disabling_an_item_people_wait_for_reads_the_same_from_page_or_ser
     )
     assert await banner_text(page, "[data-error=catalog]") == zh
     assert sent.take() == []
-    assert await page.is_checked(box)
+    await page.wait_for_function(f"document.querySelector('{box}').checked === true")
 
     # In English: the same rule reads the same, page-side and server-side ("1 person").
     await page.evaluate("document.body.dataset.loaded = ''")
