@@ -43,6 +43,10 @@ register({
     "kiosk.printer.warn": "打印机{state}：取号后请拍下屏幕上的号码",
     "kiosk.no_token": "本机尚未配对，请联系管理员（需要自助机设备令牌）",
     "kiosk.printer.unknown": "暂不可用",
+    "kiosk.printer.state.paper_out": "缺纸",
+    "kiosk.printer.state.paper_near_end": "纸将用完",
+    "kiosk.printer.state.cover_open": "上盖打开",
+    "kiosk.printer.state.offline": "离线",
     "kiosk.clear": "清空",
     "kiosk.scanner.ok": "扫码器已连接",
     "kiosk.scanner.port-down": "扫码桥运行中，但扫码器未连接",
@@ -87,6 +91,10 @@ register({
     "kiosk.opens.unknown": "Please ask the staff for opening hours",
     "kiosk.hotline": "Hotline",
     "kiosk.printer.warn": "Printer {state}: please photograph your number on the screen",
+    "kiosk.printer.state.paper_out": "out of paper",
+    "kiosk.printer.state.paper_near_end": "running low on paper",
+    "kiosk.printer.state.cover_open": "cover open",
+    "kiosk.printer.state.offline": "offline",
     "kiosk.no_token": "This kiosk is not paired yet; please call the administrator (kiosk device token needed)",
     "kiosk.printer.unknown": "unavailable",
     "kiosk.clear": "Clear",
@@ -217,13 +225,21 @@ function renderHall() {
   }
 }
 
+// The printer's state in the resident's language (the server's text is Chinese).
+function printerState(p) {
+  const key = `kiosk.printer.state.${p.state}`;
+  const text = t(key);
+  if (text !== key) return text;
+  return currentLang() === "en" ? t("kiosk.printer.unknown") : p.text || t("kiosk.printer.unknown");
+}
+
 function renderPrinter() {
   const p = state.printer;
   const box = $("printer-warning");
   // "off" means this hall has no printer at all: nothing to warn about.
   const bad = p && p.mode !== "off" && p.can_print === false;
   box.classList.toggle("hidden", !bad);
-  if (bad) box.textContent = t("kiosk.printer.warn", { state: p.text || t("kiosk.printer.unknown") });
+  if (bad) box.textContent = t("kiosk.printer.warn", { state: printerState(p) });
 }
 
 function tick() {

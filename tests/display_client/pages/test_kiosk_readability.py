@@ -227,6 +227,8 @@ async def test_every_kiosk_screen_is_readable_and_reachable(
     await page.click("#done")
     await page.wait_for_selector("#printer-warning:not(.hidden)")
     await audit(page, "start-printer-warning")
+    warning = await page.inner_text("#printer-warning")
+    assert ("out of paper" in warning) if lang == "en" else ("缺纸" in warning), warning
     emu.set_state("ok")
 
     # A scanned ID number (a scanner types it): the notice on the start screen.
