@@ -246,6 +246,16 @@ export class EventStream {
   }
 }
 
+// Server refusals a resident may read are "English sentence (中文)": the part
+// in the page's language. A message without that shape is shown whole.
+const BILINGUAL = /^(.*?)\s*[（(]([^()（）]*[\u4e00-\u9fff][^()（）]*)[)）]\s*$/s;
+
+export function localMessage(message, lang) {
+  const m = BILINGUAL.exec(message || "");
+  if (!m || !m[1].trim()) return message;
+  return lang === "en" ? m[1].trim() : m[2].trim();
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {

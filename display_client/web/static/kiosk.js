@@ -1,7 +1,7 @@
 // Self-service ticket kiosk: pick an item, see its materials, take a ticket.
 // At most three taps (green channel, item, take); scanners type like a keyboard,
 // or (serial scanners) reach the page through `hallq scanner-bridge` on this PC.
-import { api, ApiError, deviceToken, el, EventStream, pathParam } from "./api.js";
+import { api, ApiError, deviceToken, el, EventStream, localMessage, pathParam } from "./api.js";
 import { applyStatic, currentLang, register, t, toggleLang } from "./i18n.js";
 
 register({
@@ -136,7 +136,7 @@ function show(screen) {
 
 function error(msg) {
   const box = $("error");
-  box.textContent = msg || "";
+  box.textContent = localMessage(msg || "", currentLang());
   box.classList.toggle("hidden", !msg);
 }
 

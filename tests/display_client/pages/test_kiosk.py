@@ -147,7 +147,17 @@ async def test_english_idle_reset_checkin_and_closed_hours(
     await page.keyboard.type("YY20261125\n", delay=5)
     await page.wait_for_selector("#error:not(.hidden)")
     message = await page.inner_text("#error")
-    assert "预约码不存在" in message  # the appointments package's own words
+    # The appointments package's own words, in the page's language only.
+    assert message == "预约码不存在，请核对"
+    await page.click("#lang")
+    await page.wait_for_function("document.documentElement.lang === 'en'")
+    await page.keyboard.type("YY20261125\n", delay=5)
+    await page.wait_for_function(
+        "document.querySelector('#error').textContent.startsWith('no booking')"
+    )
+    assert await page.inner_text("#error") == "no booking has this code; please check it"
+    await page.click("#lang")
+    await page.wait_for_function("document.documentElement.lang === 'zh-CN'")
     assert await page.inner_text("#code") == "YY20261125"
     await save_screenshot(page, "kiosk-checkin")
 
