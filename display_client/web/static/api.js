@@ -65,6 +65,23 @@ export async function api(method, path, { body, token, headers } = {}) {
   return data;
 }
 
+// The staff login form of the supervisor, cases and roll-up pages: log in, then
+// `after()` (the page's boot); a refusal is shown in the form's [data-error] box.
+export function bindLoginForm(form, after) {
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const box = form.querySelector("[data-error]");
+    box.classList.add("hidden");
+    try {
+      await login(form.username.value.trim(), form.password.value);
+      await after();
+    } catch (err) {
+      box.textContent = err.message;
+      box.classList.remove("hidden");
+    }
+  });
+}
+
 export async function login(username, password, { askPassword = true } = {}) {
   const data = await api("POST", "/api/v1/auth/token", { body: { username, password } });
   setStaffToken(data.access_token, data.role);

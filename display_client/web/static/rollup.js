@@ -1,7 +1,7 @@
 // County/town roll-up: every site the account may see, side by side, for a day or
 // a period, with the standard's figures; sites below the standard stand out.
 import { register, t, toggleLang, applyStatic, currentLang } from "./i18n.js";
-import { ApiError, api, el, login, setStaffToken, staffToken } from "./api.js";
+import { ApiError, api, el, setStaffToken, staffToken, bindLoginForm } from "./api.js";
 
 register({
   "zh-CN": {
@@ -202,19 +202,9 @@ function init() {
     document.body.dataset.ready = "";
     showView("login");
   });
-  $("#login-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const f = ev.target;
-    const box = f.querySelector("[data-error]");
-    box.classList.add("hidden");
-    try {
-      await login(f.username.value.trim(), f.password.value);
-      flash("");
-      await boot();
-    } catch (err) {
-      box.textContent = err.message;
-      box.classList.remove("hidden");
-    }
+  bindLoginForm($("#login-form"), () => {
+    flash("");
+    return boot();
   });
   $("#period").addEventListener("submit", (ev) => {
     ev.preventDefault();

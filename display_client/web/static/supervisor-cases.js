@@ -1,6 +1,6 @@
 // Proxy cases (帮办代办): list with filters, overdue flagged, state moved on.
 import { register, t, toggleLang, applyStatic } from "./i18n.js";
-import { ApiError, api, el, login, pathParam, setStaffToken, staffToken } from "./api.js";
+import { ApiError, api, el, pathParam, setStaffToken, staffToken, bindLoginForm } from "./api.js";
 
 register({
   "zh-CN": {
@@ -108,16 +108,5 @@ applyStatic();
 $("#lang").addEventListener("click", toggleLang);
 document.addEventListener("hallq:lang", () => { applyStatic(); load().catch(() => {}); });
 $("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); load().catch((e) => flash(e.message)); });
-$("#login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const f = ev.target;
-  try {
-    await login(f.username.value.trim(), f.password.value);
-    await boot();
-  } catch (err) {
-    const box = f.querySelector("[data-error]");
-    box.textContent = err.message;
-    box.classList.remove("hidden");
-  }
-});
+bindLoginForm($("#login-form"), boot);
 boot();

@@ -1,7 +1,7 @@
 // Supervisor dashboard: live "now" panels, the standard's figures for a period,
 // ECharts charts, report exports, bad-rating follow-ups and the plan for tomorrow.
 import { register, t, toggleLang, applyStatic, currentLang } from "./i18n.js";
-import { ApiError, EventStream, api, el, login, pathParam, setStaffToken, staffToken } from "./api.js";
+import { ApiError, EventStream, api, el, pathParam, setStaffToken, staffToken, bindLoginForm } from "./api.js";
 import { PrinterWatch } from "./printer-status.js";
 
 register({
@@ -584,19 +584,9 @@ function init() {
     if (state.stream) state.stream.close();
     showView("login");
   });
-  $("#login-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const f = ev.target;
-    const box = f.querySelector("[data-error]");
-    box.classList.add("hidden");
-    try {
-      await login(f.username.value.trim(), f.password.value);
-      flash("");
-      await boot();
-    } catch (err) {
-      box.textContent = err.message;
-      box.classList.remove("hidden");
-    }
+  bindLoginForm($("#login-form"), () => {
+    flash("");
+    return boot();
   });
   $("#period").addEventListener("submit", (ev) => {
     ev.preventDefault();
