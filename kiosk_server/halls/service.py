@@ -375,6 +375,33 @@ async def _waiting_for(uow: UnitOfWork, ctx: AppContext, hall: Hall, service: Se
     return sum(1 for t in open_rows if t.service_id == service.id)
 
 
+async def _refuse_while_held(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    hall: Hall,
+    svc: Service,
+    reason: str,
+    field: str,
+    what_en: str,
+    what_zh: str,
+) -> None:
+    """A change that would break today's tickets for ``svc`` is refused while
+    anyone holds one (waiting or at a counter)."""
+    n = await _waiting_for(uow, ctx, hall, svc)
+    if n:
+        raise refusal(
+            Conflict,
+            reason,
+            f"{people(n, 'holds a ticket', 'hold tickets')} for {svc.name_zh} today "
+            f"(waiting or at a counter); {what_en}",
+            f"今天还有 {n} 人取了“{svc.name_zh}”的号尚未办结，{what_zh}",
+            field=field,
+            service=svc.code,
+            service_name=svc.name_zh,
+            waiting=n,
+        )
+
+
 async def create_service(
     ctx: AppContext, uow: UnitOfWork, who: Principal, code: str, body: ServiceIn
 ) -> ServiceOut:
@@ -422,33 +449,15 @@ async def patch_service(
     data = body.model_dump(exclude_unset=True)
     if "prefix" in data and data["prefix"] != svc.prefix:
         await _prefix_free(uow, hall.id, data["prefix"], except_code=svc.code)
-        n = await _waiting_for(uow, ctx, hall, svc)
-        if n:
-            raise refusal(
-                Conflict,
-                "waiting_prefix",
-                f"{people(n, 'holds a ticket', 'hold tickets')} for {svc.name_zh} today "
-                "(waiting or at a counter); change its prefix after the hall closes",
-                f"今天还有 {n} 人取了“{svc.name_zh}”的号尚未办结，请在闭厅后再更改号码字母",
-                field="prefix",
-                service=svc.code,
-                service_name=svc.name_zh,
-                waiting=n,
-            )
+        await _refuse_while_held(
+            uow, ctx, hall, svc, "waiting_prefix", "prefix",
+            "change its prefix after the hall closes", "请在闭厅后再更改号码字母",
+        )  # fmt: skip
     if data.get("enabled") is False and svc.enabled:
-        n = await _waiting_for(uow, ctx, hall, svc)
-        if n:
-            raise refusal(
-                Conflict,
-                "waiting_disable",
-                f"{people(n, 'holds a ticket', 'hold tickets')} for {svc.name_zh} today "
-                "(waiting or at a counter); serve or transfer them before disabling it",
-                f"今天还有 {n} 人取了“{svc.name_zh}”的号尚未办结，请先办理完或转移后再停用",
-                field="enabled",
-                service=svc.code,
-                service_name=svc.name_zh,
-                waiting=n,
-            )
+        await _refuse_while_held(
+            uow, ctx, hall, svc, "waiting_disable", "enabled",
+            "serve or transfer them before disabling it", "请先办理完或转移后再停用",
+        )  # fmt: skip
     for key, value in data.items():
         if value is None and key not in ("guide",):
             continue
