@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from display_client.serial_bridge.device import learn_hall
+from display_client.serial_bridge.device import ask_me, learn_hall
 from display_client.serial_bridge.feed import DisplayFeed, run_bridge
 from display_client.serial_bridge.led import Plan
 from kiosk_server.devices.actions import HttpCounterActions
@@ -79,34 +78,16 @@ async def discover(
     """Ask the server which counter each token belongs to; waits for a server that
     is not up yet (a hall PC often boots before the server does)."""
     counter_ids: dict[int, int] = {}
-    delay = 0.2
     for counter, token in by_counter.items():
-        while True:
-            try:
-                resp = await client.get(
-                    f"{server.rstrip('/')}/api/v1/auth/me",
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-            except httpx.HTTPError as e:
-                log.warning("server not reachable (%s); retrying in %.1fs", e, delay)
-                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-                delay = min(delay * 2, backoff_max)
-                continue
-            if resp.status_code >= 500:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, backoff_max)
-                continue
-            if resp.status_code != 200:
-                raise TokenError(f"counter {counter}: the server refused its token ({resp.text})")
-            me: dict[str, Any] = resp.json()
-            number = me.get("counter_number")
-            if number is not None and number != counter:
-                raise TokenError(
-                    f"the token given for counter {counter} belongs to counter {number}"
-                )
-            if me.get("device_kind") == "keypad" and isinstance(me.get("counter_id"), int):
-                counter_ids[counter] = int(me["counter_id"])
-            break
+        resp = await ask_me(client, server, token, backoff_max=backoff_max)
+        if resp.status_code != 200:
+            raise TokenError(f"counter {counter}: the server refused its token ({resp.text})")
+        me: dict[str, Any] = resp.json()
+        number = me.get("counter_number")
+        if number is not None and number != counter:
+            raise TokenError(f"the token given for counter {counter} belongs to counter {number}")
+        if me.get("device_kind") == "keypad" and isinstance(me.get("counter_id"), int):
+            counter_ids[counter] = int(me["counter_id"])
     return DeviceTokens(dict(by_counter), counter_ids)
 
 

@@ -36,10 +36,12 @@ class HallUnknown(ValueError):
     """The token does not name exactly one hall (refused, or a user's token)."""
 
 
-async def learn_hall(
+async def ask_me(
     client: httpx.AsyncClient, server: str, token: str, *, backoff_max: float = 5.0
-) -> str:
-    """The code of the hall the device token belongs to; waits for a server not up yet."""
+) -> httpx.Response:
+    """``GET /api/v1/auth/me`` for a device token: retried with backoff while the
+    server is unreachable or failing (a hall PC often boots before the server),
+    then the first answer it gives, accepted or refused."""
     delay = 0.2
     while True:
         try:
@@ -47,22 +49,26 @@ async def learn_hall(
                 f"{server.rstrip('/')}/api/v1/auth/me",
                 headers={"Authorization": f"Bearer {token}"},
             )
+            if resp.status_code < 500:
+                return resp
         except httpx.HTTPError as e:
             log.warning("server not reachable (%s); retrying in %.1fs", e, delay)
-            resp = None
-        if resp is None or resp.status_code >= 500:
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, backoff_max)
-            continue
-        if resp.status_code != 200:
-            raise HallUnknown(
-                f"the server refused the token (HTTP {resp.status_code}): {resp.text}"
-            )
-        me: dict[str, Any] = resp.json()
-        halls = me.get("halls")
-        if me.get("kind") != "device" or not isinstance(halls, list) or len(halls) != 1:
-            raise HallUnknown("the token is not a device token of one hall: give --hall")
-        return str(halls[0])
+        await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+        delay = min(delay * 2, backoff_max)
+
+
+async def learn_hall(
+    client: httpx.AsyncClient, server: str, token: str, *, backoff_max: float = 5.0
+) -> str:
+    """The code of the hall the device token belongs to; waits for a server not up yet."""
+    resp = await ask_me(client, server, token, backoff_max=backoff_max)
+    if resp.status_code != 200:
+        raise HallUnknown(f"the server refused the token (HTTP {resp.status_code}): {resp.text}")
+    me: dict[str, Any] = resp.json()
+    halls = me.get("halls")
+    if me.get("kind") != "device" or not isinstance(halls, list) or len(halls) != 1:
+        raise HallUnknown("the token is not a device token of one hall: give --hall")
+    return str(halls[0])
 
 
 def port_state(link: SerialLink) -> tuple[str, str]:
