@@ -291,25 +291,42 @@ def case_flags(c: ProxyCase, today: date, submitted_on: date | None) -> tuple[bo
     return overdue, late
 
 
+def _history(c: ProxyCase) -> list[tuple[datetime, dict[str, Any]]]:
+    """The case's logged changes with their times (what cannot be read is skipped)."""
+    out = []
+    for h in c.history or []:
+        try:
+            out.append((datetime.fromisoformat(h["at"]), h))
+        except (KeyError, TypeError, ValueError):
+            continue  # the log is written by this module; skip what it cannot read
+    return out
+
+
+def case_state_on(c: ProxyCase, config: HallConfig, day: date) -> str | None:
+    """The case's state at the end of ``day``, read from its (chronological) history."""
+    state: str | None = None
+    for at, h in _history(c):
+        if config.service_day(at) <= day:
+            state = h.get("state") or state
+    return state
+
+
 def case_overdue_on(c: ProxyCase, config: HallConfig, day: date) -> bool:
     """Whether the case was accepted and past its deadline at the end of a past ``day``.
 
     Read from the case's history (state changes and materials-date changes are
     logged with their time), so a past period's report does not change later.
     """
-    state: str | None = None
-    later_change: str | None = None
-    for h in c.history or []:
-        try:
-            at = datetime.fromisoformat(h["at"])
-        except (KeyError, TypeError, ValueError):
-            continue  # the log is written by this module; skip what it cannot read
-        if config.service_day(at) <= day:
-            state = h.get("state") or state
-        elif later_change is None and isinstance(h.get("materials_complete_on"), str):
-            later_change = h["materials_complete_on"]
-    if state != CaseState.ACCEPTED.value:
+    if case_state_on(c, config, day) != CaseState.ACCEPTED.value:
         return False  # not accepted then (or not opened yet)
+    later_change = next(
+        (
+            h["materials_complete_on"]
+            for at, h in _history(c)
+            if config.service_day(at) > day and isinstance(h.get("materials_complete_on"), str)
+        ),
+        None,
+    )
     if later_change is None:
         return day > c.deadline
     # "old → new": the date in force on ``day`` is the old one of the first later change.

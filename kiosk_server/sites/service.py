@@ -16,7 +16,7 @@ from kiosk_server.counters import repository as counters_repo
 from kiosk_server.db.uow import UnitOfWork
 from kiosk_server.errors import BadRequest, NotFound
 from kiosk_server.followups.models import ProxyCase
-from kiosk_server.followups.service import case_out
+from kiosk_server.followups.service import case_out, case_state_on
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Hall, Service
@@ -115,19 +115,6 @@ def _row(
     )
 
 
-def _state_on(c: ProxyCase, config: HallConfig, day: date) -> str | None:
-    """The case's state at the end of ``day``, read from its (chronological) history."""
-    state: str | None = None
-    for h in c.history or []:
-        try:
-            at = datetime.fromisoformat(h["at"])
-        except (KeyError, TypeError, ValueError):
-            continue  # written by the followups module; skip what cannot be read
-        if config.service_day(at) <= day:
-            state = h.get("state") or state
-    return state
-
-
 def _case_counts(
     cases: Sequence[ProxyCase], config: HallConfig, as_of: date, past: bool
 ) -> tuple[int, int]:
@@ -136,7 +123,7 @@ def _case_counts(
     period says what was overdue when it ended, and re-running it later agrees."""
     open_, overdue = 0, 0
     for c in cases:
-        if past and _state_on(c, config, as_of) not in repo.OPEN_CASE_STATES:
+        if past and case_state_on(c, config, as_of) not in repo.OPEN_CASE_STATES:
             continue
         open_ += 1
         if case_out(c, config, as_of, from_history=past).overdue:
