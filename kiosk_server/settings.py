@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     pg_statement_timeout_ms: int = Field(default=30_000, ge=1000)
     login_attempts_per_minute: int = Field(default=10, ge=1)
     issue_per_minute_per_device: int = Field(default=60, ge=1)
+    # Issues that arrive while a hall's issue transaction runs are committed
+    # together in the next one, up to this many (kiosk_server/tickets/batch.py);
+    # 1 gives every issue its own transaction.
+    issue_batch_max: int = Field(default=64, ge=1, le=500)
     # text for a terminal, json (one object per line) for a log shipper; tokens
     # are taken out of both (kiosk_server/logs.py).
     log_format: Literal["text", "json"] = "text"

@@ -301,3 +301,22 @@ def count_ahead(ordered: Sequence[QueueEntry], index: int, counters: Sequence[Co
     if not mine:
         return index
     return sum(1 for e in ordered[:index] if any(c.takes(e) for c in mine))
+
+
+def ahead_counts(ordered: Sequence[QueueEntry], counters: Sequence[CounterLoad]) -> list[int]:
+    """:func:`count_ahead` for every position in one pass (a queue listing, a
+    batch of issues), rather than one pass per position. Each entry's counters
+    are a bitmask; an entry competes with the earlier entries whose mask meets
+    its own."""
+    masks: dict[tuple[str, int | None], int] = {}
+    earlier: dict[int, int] = {}  # mask -> how many earlier entries have it
+    out: list[int] = []
+    for i, e in enumerate(ordered):
+        key = (e.service, e.counter)
+        mask = masks.get(key)
+        if mask is None:
+            mask = sum(1 << bit for bit, c in enumerate(counters) if c.takes(e))
+            masks[key] = mask
+        out.append(sum(n for m, n in earlier.items() if m & mask) if mask else i)
+        earlier[mask] = earlier.get(mask, 0) + 1
+    return out

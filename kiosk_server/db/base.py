@@ -42,6 +42,28 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, one C call per value instead of SQLAlchemy's regular
+        expression and then ours: every issue reads the open queue's timestamps,
+        a few thousand of them on a busy day."""
+        slow = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or slow is None:
+            return slow
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            if isinstance(value, str):
+                try:
+                    # Stored without a zone; parsed with one (cheaper than replace()).
+                    return datetime.fromisoformat(value + "+00:00")
+                except ValueError:
+                    pass
+            result: datetime | None = slow(value)
+            return result
+
+        return process
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -24,7 +24,15 @@ class UnitOfWork:
         """Run ``fn`` once the transaction has committed (events, print jobs)."""
         self._after.append(fn)
 
-    async def _release(self) -> None:
+    def part(self) -> UnitOfWork:
+        """A unit of work for one of several requests sharing this transaction
+        (issues committed together): same session, its own after-commit list, so
+        a request that fails on its own discards only its side effects."""
+        return UnitOfWork(self.session)
+
+    async def release(self) -> None:
+        """Run the after-commit hooks (for a part: its owner calls this once the
+        shared transaction has committed)."""
         for fn in self._after:
             try:
                 await fn()
@@ -48,4 +56,4 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Uni
     finally:
         if lock is not None:
             lock.release()
-    await uow._release()
+    await uow.release()

@@ -21,10 +21,21 @@ async def emit(
     type_: str,
     data: dict[str, Any],
     at: datetime | None = None,
+    *,
+    seq: int | None = None,
+    rows: list[dict[str, Any]] | None = None,
 ) -> HallEvent:
+    """``seq``: a number taken from :func:`reserve_seqs`, and ``rows``: where to
+    put the stored event for :func:`store_rows` (several events of a transaction
+    numbered in one statement and stored in one); otherwise the next number is
+    allocated and the row added to the session."""
     moment = at or ctx.clock.now()
-    seq = await repo.next_seq(uow.session, hall_id)
-    uow.session.add(EventRow(hall_id=hall_id, seq=seq, type=type_, at=moment, data=data))
+    if seq is None:
+        seq = await repo.next_seq(uow.session, hall_id)
+    if rows is not None:
+        rows.append({"hall_id": hall_id, "seq": seq, "type": type_, "at": moment, "data": data})
+    else:
+        uow.session.add(EventRow(hall_id=hall_id, seq=seq, type=type_, at=moment, data=data))
     event = HallEvent(
         hall_id=hall_id,
         hall_code=hall_code,
@@ -39,6 +50,16 @@ async def emit(
 
     uow.after_commit(_publish)
     return event
+
+
+async def reserve_seqs(uow: UnitOfWork, hall_id: int, count: int) -> int:
+    """Allocate ``count`` consecutive event numbers; returns the first."""
+    return await repo.next_seq(uow.session, hall_id, count)
+
+
+async def store_rows(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Store the events :func:`emit` collected in ``rows``, in one statement."""
+    await repo.insert_many(uow.session, rows)
 
 
 def row_to_wire(row: EventRow, hall_code: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -30,6 +32,24 @@ class HallConfig:
 
     @classmethod
     def of(cls, hall: Hall) -> HallConfig:
+        # Parsing the hours is most of the cost, and every issue and call needs
+        # the config: keep the last few, keyed by everything they are made of.
+        key = (
+            hall.id,
+            hall.code,
+            hall.name,
+            hall.timezone,
+            json.dumps(hall.policy or {}, sort_keys=True),
+            json.dumps(hall.opening_hours or {}, sort_keys=True),
+            hall.peak_start,
+            hall.peak_end,
+            hall.official_calendar is not False,
+            hall.elderly_age,
+        )
+        return _config(cls, key, hall)
+
+    @classmethod
+    def _build(cls, hall: Hall) -> HallConfig:
         p = hall.policy or {}
         params = PolicyParams(
             name=str(p.get("name", "green_burst")),
@@ -63,3 +83,19 @@ class HallConfig:
 
     def policy(self) -> Policy:
         return make_policy(self.params, lambda now: self.local(now).time())
+
+
+_CACHE: OrderedDict[tuple[object, ...], HallConfig] = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def _config(cls: type[HallConfig], key: tuple[object, ...], hall: Hall) -> HallConfig:
+    found = _CACHE.get(key)
+    if found is None:
+        found = cls._build(hall)
+        _CACHE[key] = found
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+    return found

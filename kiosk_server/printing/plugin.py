@@ -24,14 +24,16 @@ def install(app: FastAPI, ctx: AppContext) -> None:
             return
         hall, svc, ticket, out = payload
         view = service.build_view(hall, svc, ticket, out)
+        # Inserted with the commit (one statement for a batch of issues); its id
+        # is known once committed.
         job = service.new_job(ctx, uow, ticket, view, rt.target, "issue")
-        await uow.session.flush()
-        job_id = job.id
 
         async def _print() -> None:
             # Runs after commit and before the issue response is sent: the kiosk
             # learns within print_wait_seconds whether the paper came out.
-            outcome = await rt.run(ctx, job_id, wait=ctx.settings.print_wait_seconds)
+            outcome = await rt.run(
+                ctx, job.id, wait=ctx.settings.print_wait_seconds, hall_id=ticket.hall_id
+            )
             out.printed = outcome.printed
             # Residents read this on the kiosk: the Chinese half of "中文 / English";
             # the job keeps the whole reason for staff.

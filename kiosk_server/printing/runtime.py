@@ -166,14 +166,21 @@ class PrintRuntime:
                 fut.set_result(outcome)
 
     async def run(
-        self, ctx: AppContext, job_id: int, *, wait: float, force: bool = False
+        self,
+        ctx: AppContext,
+        job_id: int,
+        *,
+        wait: float,
+        force: bool = False,
+        hall_id: int | None = None,
     ) -> Outcome:
-        """Start a committed job; its outcome if it ends within ``wait`` seconds."""
+        """Start a committed job; its outcome if it ends within ``wait`` seconds.
+        ``hall_id``: the job's hall, when the caller knows it (spares a read)."""
         fut = self._waiter(job_id)
         try:
             if self.mode == "local":
                 self._queue.put_nowait((job_id, force))
-            elif self.mode == "agent" and not await self.dispatch(ctx, job_id):
+            elif self.mode == "agent" and not await self.dispatch(ctx, job_id, hall_id):
                 return Outcome(job_id, "queued", "agent_offline", AGENT_OFFLINE)
             if wait <= 0:
                 return Outcome(job_id, "queued")
@@ -339,8 +346,10 @@ class PrintRuntime:
             ticket_id, view = job.ticket_id, dict(job.view)
         return await asyncio.to_thread(self._job_message, job_id, ticket_id, view)
 
-    async def dispatch(self, ctx: AppContext, job_id: int) -> bool:
+    async def dispatch(self, ctx: AppContext, job_id: int, hall_id: int | None = None) -> bool:
         """Send a job to the hall's newest agent; False when none is connected."""
+        if hall_id is not None and not self.connected(hall_id):
+            return False
         async with unit_of_work(ctx.db, write=False) as uow:
             job = await repo.job(uow.session, job_id)
             if job is None:

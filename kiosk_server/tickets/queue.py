@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from kiosk_server.core.estimate import (
     DispatchEstimator,
     GreenOutlook,
     ServiceTimes,
-    count_ahead,
+    ahead_counts,
     robust_typical,
 )
 from kiosk_server.core.policy import PolicyState, QueueEntry
@@ -56,15 +56,20 @@ class QueueView:
     loads: list[CounterLoad]
     at_counter: dict[int, OpenTicket]  # counter id -> ticket called/serving there
     tickets: dict[int, OpenTicket]  # waiting tickets by id
+    # Worked out on first use, for every position at once (a batch of issues or a
+    # queue listing asks for many).
+    _positions: dict[int, int] | None = field(default=None, repr=False)
+    _ahead: list[int] | None = field(default=None, repr=False)
 
     def position(self, ticket_id: int) -> int | None:
-        for i, e in enumerate(self.ordered):
-            if e.ticket_id == ticket_id:
-                return i
-        return None
+        if self._positions is None:
+            self._positions = {e.ticket_id: i for i, e in enumerate(self.ordered)}
+        return self._positions.get(ticket_id)
 
     def ahead_of(self, index: int) -> int:
-        return count_ahead(self.ordered, index, self.loads)
+        if self._ahead is None:
+            self._ahead = ahead_counts(self.ordered, self.loads)
+        return self._ahead[index]
 
     def waiting_by_service(self) -> dict[int, tuple[int, int]]:
         """service id -> (waiting, of which green)."""
@@ -199,11 +204,17 @@ async def green_outlook(
 
 
 async def load_queue(
-    ctx: AppContext, session: AsyncSession, hall: Hall, now: datetime
+    ctx: AppContext,
+    session: AsyncSession,
+    hall: Hall,
+    now: datetime,
+    all_services: Sequence[Service] | None = None,
 ) -> QueueView:
+    """``all_services``: the hall's whole catalogue when the caller has it already."""
     config = HallConfig.of(hall)
     day = config.service_day(now)
-    all_services = await halls_repo.list_services(session, hall.id, enabled_only=False)
+    if all_services is None:
+        all_services = await halls_repo.list_services(session, hall.id, enabled_only=False)
     services = {s.id: s for s in all_services}
     counters = list(await halls_repo.list_counters(session, hall.id))
     counter_numbers = {c.id: c.number for c in counters}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,19 +17,62 @@ from kiosk_server.counters.models import ServingTime
 from kiosk_server.tickets.models import NumberCounter, Rating, Ticket
 
 
+def _take_number_stmt(dialect: str) -> Any:
+    # On the table, not the mapped class: a plain statement, not the ORM's bulk path.
+    table: Table = NumberCounter.__table__  # type: ignore[assignment]
+    ins: Any = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return (
+        ins.values(
+            hall_id=bindparam("hall_id"),
+            service_day=bindparam("day"),
+            prefix=bindparam("prefix"),
+            last_number=1,
+        )
+        .on_conflict_do_update(
+            index_elements=["hall_id", "service_day", "prefix"],
+            set_={"last_number": table.c.last_number + 1},
+        )
+        .returning(table.c.last_number)
+    )
+
+
+# Built once: an upsert's cache key is costly to work out again on every issue.
+_TAKE_NUMBER = {d: _take_number_stmt(d) for d in ("sqlite", "postgresql")}
+
+
+_TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
+_TICKET_COLUMNS = [c for c in _TICKETS.columns if c.key != "id"]
+_INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+_RECORD_ESTIMATE = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("ticket_id"))
+    .values(estimate_at_issue=bindparam("estimate"), ahead_at_issue=bindparam("ahead"))
+)
+
+
+async def insert_ticket(session: AsyncSession, ticket: Ticket) -> int:
+    """Insert a new ticket with one INSERT ... RETURNING and give the object its
+    id. The issue path's hot spot: the ORM's flush costs several times the
+    statement. Every column is written from the object (none left to a default
+    the object would not show); the object stays outside the session, a value
+    the rest of the request reads."""
+    values = {c.key: getattr(ticket, c.key) for c in _TICKET_COLUMNS}
+    ticket.id = int((await session.execute(_INSERT_TICKET, values)).scalar_one())
+    return ticket.id
+
+
+async def record_estimates(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """What tickets were told at issue (``ticket_id``, ``estimate``, ``ahead``),
+    for several tickets in one statement."""
+    if rows:
+        await session.execute(_RECORD_ESTIMATE, rows)
+
+
 async def take_number(session: AsyncSession, hall_id: int, day: date, prefix: str) -> int:
     """Increment and return the day's counter for ``prefix`` in the caller's transaction."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    ins: Any = (pg_insert if dialect == "postgresql" else sqlite_insert)(NumberCounter)
-    stmt = (
-        ins.values(hall_id=hall_id, service_day=day, prefix=prefix, last_number=1)
-        .on_conflict_do_update(
-            index_elements=["hall_id", "service_day", "prefix"],
-            set_={"last_number": NumberCounter.last_number + 1},
-        )
-        .returning(NumberCounter.last_number)
-    )
-    return int((await session.execute(stmt)).scalar_one())
+    params = {"hall_id": hall_id, "day": day, "prefix": prefix}
+    return int((await session.execute(_TAKE_NUMBER[dialect], params)).scalar_one())
 
 
 async def give_back_number(session: AsyncSession, hall_id: int, day: date, prefix: str) -> None:

@@ -3,14 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
-from sqlalchemy.exc import IntegrityError
 
 from kiosk_server.auth.principal import DeviceKind
 from kiosk_server.auth.service import limiter
 from kiosk_server.db.uow import unit_of_work
 from kiosk_server.deps import Ctx, DbId, MaybeWho, Who
-from kiosk_server.errors import Conflict
 from kiosk_server.tickets import service
+from kiosk_server.tickets.batch import issue_batcher
 from kiosk_server.tickets.schemas import (
     IssueRequest,
     PublicTicketOut,
@@ -44,27 +43,8 @@ async def issue(
         await limiter(ctx, "issue", ctx.settings.issue_per_minute_per_device).hit(
             f"device:{who.id}", "tickets from this kiosk"
         )
-    appointment = None
-    if body.appointment_code:
-        resolver = ctx.extras.get("appointment_resolver")
-        if resolver is None:
-            from kiosk_server.errors import NotFound
-
-            raise NotFound("appointments are not enabled in this hall")
-    for attempt in (1, 2):
-        try:
-            async with unit_of_work(ctx.db) as uow:
-                if body.appointment_code and resolver is not None:
-                    appointment = await resolver(ctx, uow, who, hall, body.appointment_code)
-                out = await service.issue(ctx, uow, who, hall, body, idempotency_key, appointment)
-            break
-        except IntegrityError:
-            # Two requests with one Idempotency-Key raced (PostgreSQL); the second
-            # now finds the first one's ticket.
-            if attempt == 2 or not idempotency_key:
-                raise Conflict(
-                    "the ticket could not be issued because of a concurrent request; try again"
-                ) from None
+    command = service.IssueCommand(who, hall, body, idempotency_key)
+    out = await issue_batcher(ctx).issue(command)
     if out.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"

@@ -16,7 +16,7 @@ from kiosk_server.core.numbering import MAX_NUMBER, NumbersExhausted, format_num
 from kiosk_server.core.states import STATE_LABELS_ZH, Channel, TicketState
 from kiosk_server.db.uow import UnitOfWork
 from kiosk_server.errors import Conflict, Forbidden, HallClosed, NotFound, ValidationFailed
-from kiosk_server.events.service import emit
+from kiosk_server.events.service import emit, reserve_seqs, store_rows
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Hall, Service
@@ -115,21 +115,37 @@ def _check_issuer(who: Principal, hall: Hall) -> None:
         who.require_role(Role.STAFF, hall.id)
 
 
-async def issue(
-    ctx: AppContext,
-    uow: UnitOfWork,
-    who: Principal,
-    hall_code: str,
-    req: IssueRequest,
-    idempotency_key: str | None,
-    appointment: AppointmentSlot | None = None,
-) -> TicketOut:
+@dataclass(frozen=True)
+class IssueCommand:
+    """One request for a ticket, as the kiosk or a member of staff sent it."""
+
+    who: Principal
+    hall_code: str
+    req: IssueRequest
+    idempotency_key: str | None = None
+
+
+@dataclass
+class Admitted:
+    """A ticket inserted in the open transaction (or an earlier one replayed)."""
+
+    command: IssueCommand
+    service: Service
+    ticket: Ticket
+    replayed: bool = False
+
+
+async def admit(
+    ctx: AppContext, uow: UnitOfWork, hall: Hall, services: dict[str, Service], cmd: IssueCommand
+) -> Admitted:
+    """Check one request and insert its ticket; the caller runs it in a savepoint,
+    so a refusal here leaves the rest of the transaction as it was. The hall row
+    is already locked (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes):
+    the duplicate-person and idempotency checks must see a concurrent issue's
+    ticket, and counter actions take the same lock first."""
     s = uow.session
+    who, req, idempotency_key = cmd.who, cmd.req, cmd.idempotency_key
     now = ctx.clock.now()
-    # Lock the hall row first (PostgreSQL; SQLite's BEGIN IMMEDIATE already
-    # serializes): the duplicate-person and idempotency checks must see a
-    # concurrent issue's ticket, and counter actions take the same lock first.
-    hall = await halls_repo.get_hall(s, hall_code, lock=True)
     _check_issuer(who, hall)
     config = HallConfig.of(hall)
 
@@ -137,10 +153,14 @@ async def issue(
         previous = await repo.by_idempotency_key(s, hall.id, idempotency_key)
         if previous is not None:
             prev_service = await halls_repo.get_service_by_id(s, previous.service_id)
-            queue = await load_queue(ctx, s, hall, now)
-            out = ticket_out(ctx, previous, prev_service, queue=queue)
-            out.replayed = True
-            return out
+            return Admitted(cmd, prev_service, previous, replayed=True)
+
+    appointment: AppointmentSlot | None = None
+    if req.appointment_code:
+        resolver = ctx.extras.get("appointment_resolver")
+        if resolver is None:
+            raise NotFound("appointments are not enabled in this hall")
+        appointment = await resolver(ctx, uow, who, hall.code, req.appointment_code)
 
     service_code = appointment.service_code if appointment else req.service
     if service_code is None:  # the schema lets it out only beside an appointment code
@@ -148,9 +168,9 @@ async def issue(
             "name the service item (service), or give an appointment_code",
             details={"field": "service"},
         )
-    service: Service | None = await halls_repo.get_service(s, hall.id, service_code)
+    service = services.get(service_code)
     if service is None or not service.enabled:
-        names = ", ".join(x.code for x in await halls_repo.list_services(s, hall.id))
+        names = ", ".join(x.code for x in services.values() if x.enabled)
         raise NotFound(
             f"this hall has no service item {service_code!r}; available: {names}",
             details={"field": "service"},
@@ -220,29 +240,80 @@ async def issue(
         appointment_code=appointment.code if appointment else None,
         issued_by_device_id=who.device_id,
         issued_by_user_id=who.user_id,
+        recall_count=0,
+        overtime_notified=False,
     )
-    s.add(ticket)
-    await s.flush()
+    # Inside the caller's savepoint: a unique-index clash surfaces here, for this
+    # request alone.
+    await repo.insert_ticket(s, ticket)
+    return Admitted(cmd, service, ticket)
 
-    queue = await load_queue(ctx, s, hall, now)
-    out = ticket_out(ctx, ticket, service, queue=queue)
-    ticket.ahead_at_issue = out.ahead
-    ticket.estimate_at_issue = (
-        float(out.estimated_wait_minutes) if out.estimated_wait_minutes is not None else None
-    )
-    data = event_data(ticket, service)
-    data["waiting"] = len(queue.ordered)
-    await emit(ctx, uow, hall.id, hall.code, "ticket.issued", data, now)
-    if who.kind == "user":
-        record(ctx, uow, who, "ticket.issue", hall_id=hall.id, target=ticket.number)
-    for hook in ctx.hooks.after_issue:
-        await hook(uow, (hall, service, ticket, out))
 
-    async def _count() -> None:
-        ctx.metrics.tickets_issued.labels(hall.code, channel.value).inc()
+async def announce(
+    ctx: AppContext,
+    hall: Hall,
+    services: dict[str, Service],
+    admitted: list[tuple[UnitOfWork, Admitted]],
+) -> list[TicketOut]:
+    """Estimate, announce and hand to the hooks every ticket admitted in this
+    transaction: one queue load for all of them, their events numbered as one
+    block. Each ticket's estimate counts the whole queue as it will be committed
+    (a green ticket admitted just after a normal one is ahead of it, and its wait
+    includes it). Each request's side effects go to its own unit of work."""
+    if not admitted:
+        return []
+    uow = admitted[0][0]
+    now = ctx.clock.now()
+    queue = await load_queue(ctx, uow.session, hall, now, list(services.values()))
+    fresh = [a for _, a in admitted if not a.replayed]
+    seq = await reserve_seqs(uow, hall.id, len(fresh)) if fresh else 0
+    later = len(fresh)
+    outs: list[TicketOut] = []
+    events: list[dict[str, object]] = []
+    estimates: list[dict[str, object]] = []
+    for part, a in admitted:
+        ticket, service, who = a.ticket, a.service, a.command.who
+        out = ticket_out(ctx, ticket, service, queue=queue)
+        outs.append(out)
+        if a.replayed:
+            out.replayed = True
+            continue
+        later -= 1
+        ticket.ahead_at_issue = out.ahead
+        ticket.estimate_at_issue = (
+            float(out.estimated_wait_minutes) if out.estimated_wait_minutes is not None else None
+        )
+        estimates.append(
+            {"ticket_id": ticket.id, "estimate": ticket.estimate_at_issue, "ahead": out.ahead}
+        )
+        data = event_data(ticket, service)
+        # The queue's length as this ticket joined it, not counting those after it.
+        data["waiting"] = len(queue.ordered) - later
+        await emit(
+            ctx,
+            part,
+            hall.id,
+            hall.code,
+            "ticket.issued",
+            data,
+            ticket.issued_at,
+            seq=seq,
+            rows=events,
+        )
+        seq += 1
+        if who.kind == "user":
+            record(ctx, part, who, "ticket.issue", hall_id=hall.id, target=ticket.number)
+        for hook in ctx.hooks.after_issue:
+            await hook(part, (hall, service, ticket, out))
+        channel = ticket.channel
 
-    uow.after_commit(_count)
-    return out
+        async def _count(channel: str = channel) -> None:
+            ctx.metrics.tickets_issued.labels(hall.code, channel).inc()
+
+        part.after_commit(_count)
+    await repo.record_estimates(uow.session, estimates)
+    await store_rows(uow, events)
+    return outs
 
 
 async def _follow_transfers(uow: UnitOfWork, ticket: Ticket) -> Ticket:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from kiosk_server.core.estimate import (
     CounterLoad,
     DispatchEstimator,
     ServiceTimes,
+    ahead_counts,
     count_ahead,
     naive_estimate,
     residual_minutes,
@@ -90,6 +92,30 @@ def test_ahead_counts_only_competitors() -> None:
     counters = [CounterLoad(1, frozenset({"enrol"})), CounterLoad(2, frozenset({"payment"}))]
     ordered = [e(1, "payment"), e(2, "enrol"), e(3, "payment"), e(4, "enrol")]
     assert count_ahead(ordered, 3, counters) == 1
+    assert ahead_counts(ordered, counters) == [0, 0, 1, 1]
+
+
+def test_ahead_counts_agree_with_count_ahead_on_mixed_queues() -> None:
+    """The one-pass count (a batch of issues, the queue listing) must give what
+    the per-position definition gives: specialised counters, a comprehensive
+    teller, tickets sent to one counter, an item no open counter takes."""
+    import random
+
+    rng = random.Random(7)
+    items = ["enrol", "payment", "record_query", "reimbursement"]
+    for _ in range(50):
+        counters = [
+            CounterLoad(n, None if rng.random() < 0.3 else frozenset(rng.sample(items, 2)))
+            for n in range(1, rng.randint(1, 5) + 1)
+        ]
+        ordered = []
+        for i in range(rng.randint(0, 40)):
+            entry = e(i, rng.choice(items))
+            if rng.random() < 0.1:
+                entry = replace(entry, counter=rng.randint(1, 6))
+            ordered.append(entry)
+        want = [count_ahead(ordered, i, counters) for i in range(len(ordered))]
+        assert ahead_counts(ordered, counters) == want
 
 
 def test_robust_typical_ignores_a_forgotten_finish() -> None:

@@ -1,0 +1,185 @@
+"""Group commit for ticket issues: the requests that arrive while a hall's issue
+transaction is running are issued together in the next one.
+
+Why: every issue reads the hall's whole open queue to estimate the wait, and a
+database has one writer at a time (SQLite) or one hall-row lock (PostgreSQL), so
+one-transaction-per-issue spends most of its time on work that is the same for
+every ticket. Here each request runs in its own savepoint (a refusal undoes only
+that request), the queue is read and estimated once for the batch, the events
+take their numbers in one statement, and one commit makes them all durable.
+Nothing waits to fill a batch: a lone kiosk's request runs at once, alone.
+
+A request is answered only after the commit that holds its ticket, and its
+after-commit effects (event, print job, counters) run in its own task, as they
+did when it had a transaction to itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from kiosk_server.context import AppContext
+from kiosk_server.db.uow import UnitOfWork, unit_of_work
+from kiosk_server.errors import Conflict, DomainError
+from kiosk_server.halls import repository as halls_repo
+from kiosk_server.halls.models import Hall, Service
+from kiosk_server.tickets import service
+from kiosk_server.tickets.schemas import TicketOut
+
+log = logging.getLogger(__name__)
+
+Result = tuple[TicketOut, UnitOfWork]
+
+
+@dataclass
+class _Pending:
+    command: service.IssueCommand
+    future: asyncio.Future[Result] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class IssueBatcher:
+    def __init__(self, ctx: AppContext, max_batch: int) -> None:
+        self.ctx = ctx
+        self.max_batch = max_batch
+        self._pending: dict[str, list[_Pending]] = {}
+        self._drainers: dict[str, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        # Figures for the benchmark and /metrics readers: how well batching works.
+        self.batches = 0
+        self.issued = 0
+
+    async def issue(self, command: service.IssueCommand) -> TicketOut:
+        p = _Pending(command)
+        self._pending.setdefault(command.hall_code, []).append(p)
+        if command.hall_code not in self._drainers:
+            task = asyncio.create_task(self._drain(command.hall_code))
+            self._drainers[command.hall_code] = task
+        try:
+            out, part = await p.future
+        except asyncio.CancelledError:
+            # The caller went away (a closed connection). Once its ticket is
+            # committed its event and print job still go out.
+            if p.future.done() and not p.future.cancelled() and p.future.exception() is None:
+                self._spawn(p.future.result()[1].release())
+            raise
+        # Shielded: a caller cancelled now must not cut the event or print job off.
+        await asyncio.shield(part.release())
+        return out
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _drain(self, hall_code: str) -> None:
+        try:
+            # No await between finding the list empty and leaving the drainers
+            # map, so a request that arrives meanwhile always finds a drainer.
+            while queue := self._pending.get(hall_code):
+                batch = [p for p in queue[: self.max_batch] if not p.future.done()]
+                del queue[: self.max_batch]
+                if batch:
+                    await self._run(hall_code, batch)
+        finally:
+            self._drainers.pop(hall_code, None)
+            if not self._pending.get(hall_code):
+                self._pending.pop(hall_code, None)
+
+    async def _run(self, hall_code: str, batch: list[_Pending]) -> None:
+        try:
+            answers = await self._transaction(hall_code, batch)
+        except (DomainError, DBAPIError) as exc:
+            # The hall is unknown, the database busy or gone: the same for all.
+            for p in batch:
+                _fail(p, exc)
+            return
+        except Exception as exc:
+            if len(batch) == 1:
+                _fail(batch[0], exc)
+                return
+            # Something failed for the batch as a whole after the requests were
+            # admitted (a hook, the commit): nothing was committed, so each one
+            # runs again alone and gets its own outcome.
+            log.warning("issue batch of %d failed (%r); issuing one by one", len(batch), exc)
+            for p in batch:
+                await self._run(hall_code, [p])
+            return
+        for p, answer in zip(batch, answers, strict=True):
+            if isinstance(answer, BaseException):
+                _fail(p, answer)
+            elif p.future.done():  # cancelled while the batch ran
+                self._spawn(answer[1].release())
+            else:
+                p.future.set_result(answer)
+
+    async def _transaction(
+        self, hall_code: str, batch: list[_Pending]
+    ) -> list[Result | BaseException]:
+        ctx = self.ctx
+        answers: list[Result | BaseException | None] = [None] * len(batch)
+        async with unit_of_work(ctx.db) as uow:
+            s = uow.session
+            hall = await halls_repo.get_hall(s, hall_code, lock=True)
+            services = {
+                x.code: x for x in await halls_repo.list_services(s, hall.id, enabled_only=False)
+            }
+            admitted: list[tuple[int, UnitOfWork, service.Admitted]] = []
+            for i, p in enumerate(batch):
+                part = uow.part()
+                try:
+                    a = await _admit(ctx, part, hall, services, p.command)
+                except (DomainError, DBAPIError) as exc:
+                    answers[i] = exc
+                    continue
+                admitted.append((i, part, a))
+            outs = await service.announce(
+                ctx, hall, services, [(part, a) for _, part, a in admitted]
+            )
+        self.batches += 1
+        self.issued += len(admitted)
+        for (i, part, _), out in zip(admitted, outs, strict=True):
+            answers[i] = (out, part)
+        done = [a for a in answers if a is not None]
+        assert len(done) == len(batch)
+        return done
+
+
+async def _admit(
+    ctx: AppContext,
+    part: UnitOfWork,
+    hall: Hall,
+    services: dict[str, Service],
+    command: service.IssueCommand,
+) -> service.Admitted:
+    for attempt in (1, 2):
+        try:
+            async with part.session.begin_nested():
+                return await service.admit(ctx, part, hall, services, command)
+        except IntegrityError:
+            # Two requests with one Idempotency-Key raced (another process on
+            # PostgreSQL); the second attempt finds the first one's ticket.
+            if attempt == 2 or not command.idempotency_key:
+                raise Conflict(
+                    "the ticket could not be issued because of a concurrent request; try again"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _fail(p: _Pending, exc: BaseException) -> None:
+    if not p.future.done():
+        p.future.set_exception(exc)
+
+
+def issue_batcher(ctx: AppContext) -> IssueBatcher:
+    batcher = ctx.extras.get("issue_batcher")
+    if batcher is None:
+        batcher = IssueBatcher(ctx, ctx.settings.issue_batch_max)
+        ctx.extras["issue_batcher"] = batcher
+    assert isinstance(batcher, IssueBatcher)
+    return batcher
