@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
+from annotated_types import Interval
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
@@ -54,6 +56,16 @@ async def require_principal(
 
 Who = Annotated[Principal, Depends(require_principal)]
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
+
+# Calendar days in query strings: bounded, so that a day at the edge of the
+# calendar (0001-01-01, 9999-12-31) is a 422 saying what to send, not an overflow
+# turning it into UTC or adding the day after it.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+
+
+Day = Annotated[date, Interval(ge=FIRST_DAY, le=LAST_DAY)]
+
 
 # Database ids in paths: bounded so that a huge number is a 422, not a driver overflow.
 DbId = Annotated[int, Path(ge=1, le=2_147_483_647)]

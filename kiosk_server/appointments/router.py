@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import qrcode
@@ -25,7 +24,7 @@ from kiosk_server.appointments.schemas import (
 from kiosk_server.auth.service import limiter
 from kiosk_server.context import AppContext
 from kiosk_server.db.uow import unit_of_work
-from kiosk_server.deps import Ctx, MaybeWho, Who
+from kiosk_server.deps import Ctx, Day, MaybeWho, Who
 from kiosk_server.tickets import service as tickets_service
 from kiosk_server.tickets.batch import issue_batcher
 from kiosk_server.tickets.schemas import IssueRequest, TicketOut
@@ -65,7 +64,7 @@ async def get_slots(
     ctx: Ctx,
     hall: str,
     service_code: Annotated[str, Query(alias="service", min_length=1, max_length=40)],
-    day: Annotated[date, Query(alias="date")],
+    day: Annotated[Day, Query(alias="date")],
 ) -> SlotsOut:
     async with unit_of_work(ctx.db, write=False) as uow:
         return await service.slots(ctx, uow, hall, service_code, day)
@@ -111,7 +110,7 @@ async def find(ctx: Ctx, request: Request, hall: str, body: FindRequest) -> list
     summary="The bookings of one day (staff)",
 )
 async def day_list(
-    ctx: Ctx, who: Who, hall: str, day: Annotated[date, Query(alias="date")]
+    ctx: Ctx, who: Who, hall: str, day: Annotated[Day, Query(alias="date")]
 ) -> list[AppointmentOut]:
     async with unit_of_work(ctx.db, write=False) as uow:
         return await service.day_list(ctx, uow, who, hall, day)
@@ -126,8 +125,8 @@ async def stats(
     ctx: Ctx,
     who: Who,
     hall: str,
-    first: Annotated[date, Query(alias="from")],
-    last: Annotated[date, Query(alias="to")],
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
 ) -> StatsOut:
     async with unit_of_work(ctx.db, write=False) as uow:
         return await service.stats(ctx, uow, who, hall, first, last)

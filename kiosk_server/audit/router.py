@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -13,15 +13,15 @@ from pydantic import BaseModel
 from kiosk_server.audit import repository as repo
 from kiosk_server.auth.principal import Role
 from kiosk_server.db.uow import unit_of_work
-from kiosk_server.deps import Ctx, Who
+from kiosk_server.deps import Ctx, Day, Who
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.halls.config import HallConfig
 
 router = APIRouter(prefix="/api/v1", tags=["supervisor"])
 
 MAX_ROWS = 5000
-From = Annotated[date | None, Query(alias="from", description="first local day")]
-To = Annotated[date | None, Query(alias="to", description="last local day (inclusive)")]
+From = Annotated[Day | None, Query(alias="from", description="first local day")]
+To = Annotated[Day | None, Query(alias="to", description="last local day (inclusive)")]
 Text = Annotated[str | None, Query(max_length=80)]
 
 

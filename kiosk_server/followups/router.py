@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from kiosk_server.db.uow import unit_of_work
-from kiosk_server.deps import Ctx, DbId, Who
+from kiosk_server.deps import Ctx, Day, DbId, Who
 from kiosk_server.followups import service
 from kiosk_server.followups.schemas import (
     CaseOut,
@@ -17,8 +16,8 @@ from kiosk_server.followups.schemas import (
     FollowUpState,
 )
 
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
+From = Annotated[Day | None, Query(alias="from")]
+To = Annotated[Day | None, Query(alias="to")]
 ServiceCode = Annotated[str | None, Query(alias="service", max_length=40)]
 
 router = APIRouter(prefix="/api/v1", tags=["supervisor"])

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from kiosk_server.db.uow import unit_of_work
-from kiosk_server.deps import Ctx, Who
+from kiosk_server.deps import Ctx, Day, Who
 from kiosk_server.sites import service
 from kiosk_server.sites.schemas import Rollup, SiteCreate, SiteOut
 
@@ -24,8 +23,8 @@ router = APIRouter(prefix="/api/v1", tags=["sites"])
 async def get_rollup(
     ctx: Ctx,
     who: Who,
-    first: Annotated[date | None, Query(alias="from", description="first local day")] = None,
-    last: Annotated[date | None, Query(alias="to", description="last local day")] = None,
+    first: Annotated[Day | None, Query(alias="from", description="first local day")] = None,
+    last: Annotated[Day | None, Query(alias="to", description="last local day")] = None,
     kind: Annotated[Literal["township", "village"] | None, Query()] = None,
 ) -> Rollup:
     async with unit_of_work(ctx.db, write=False) as uow:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response
 
 from kiosk_server.db.uow import unit_of_work
-from kiosk_server.deps import Ctx, Who
+from kiosk_server.deps import Ctx, Day, Who
 from kiosk_server.errors import BadRequest
 from kiosk_server.halls import repository as halls_repo
 from kiosk_server.stats import service
@@ -17,8 +17,8 @@ from kiosk_server.stats.reports import sheets, to_csv, to_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["supervisor"])
 
-From = Annotated[date | None, Query(alias="from", description="first day (default today)")]
-To = Annotated[date | None, Query(alias="to", description="last day, inclusive")]
+From = Annotated[Day | None, Query(alias="from", description="first day (default today)")]
+To = Annotated[Day | None, Query(alias="to", description="last day, inclusive")]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -95,7 +95,7 @@ async def report_file(
     who: Who,
     hall: str,
     format: Literal["xlsx", "csv"] = "xlsx",
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[Day | None, Query(alias="date")] = None,
     month: Month = None,
     day_from: From = None,
     day_to: To = None,
