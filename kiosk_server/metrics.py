@@ -37,4 +37,11 @@ class Metrics:
         self.print_failures = Counter(
             "hallq_print_failures", "Ticket print jobs that failed", ["hall"], registry=r
         )
+        # Group commit of issues (tickets/batch.py): how many share a transaction.
+        self.issue_batch_size = Histogram(
+            "hallq_issue_batch_size",
+            "Ticket issues committed in one transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=r,
+        )
         self.ws_clients = Gauge("hallq_websocket_clients", "Open WebSocket connections", registry=r)

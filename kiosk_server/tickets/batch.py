@@ -143,6 +143,7 @@ class IssueBatcher:
             )
         self.batches += 1
         self.issued += len(admitted)
+        ctx.metrics.issue_batch_size.observe(len(batch))
         for (i, part, _), out in zip(admitted, outs, strict=True):
             answers[i] = (out, part)
         done = [a for a in answers if a is not None]

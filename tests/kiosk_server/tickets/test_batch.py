@@ -85,6 +85,11 @@ async def test_requests_that_arrive_together_are_one_transaction(
     assert [e.data["number"] for e in events] == [o.number for o in outs]
     assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 12))
     assert [e.data["waiting"] for e in events] == list(range(1, 13))
+    # Operators see how well issues group, on /metrics.
+    metrics = (await client.get("/metrics")).text
+    assert "hallq_issue_batch_size_sum 12.0" in metrics
+    assert 'hallq_issue_batch_size_bucket{le="8.0"} 0.0' in metrics
+    assert 'hallq_issue_batch_size_bucket{le="16.0"} 1.0' in metrics
 
 
 async def test_a_refusal_undoes_only_that_request(
