@@ -98,6 +98,7 @@ def _wrk(url: str, clients: int, seconds: int, script: str | None) -> dict[str, 
             cmd += ["-s", f.name]
         out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = int(bad.group(1)) if bad else 0
     lat = dict(re.findall(r"^[ \t]+(50|90|99)%[ \t]+(\S+)[ \t]*$", out, re.M))
@@ -106,6 +107,7 @@ def _wrk(url: str, clients: int, seconds: int, script: str | None) -> dict[str, 
     return {
         "clients": clients,
         "issues_per_s": round(rate, 1),
+        "requests": total,
         "errors": errors,
         "p50_ms": _ms(lat["50"]),
         "p90_ms": _ms(lat["90"]),
@@ -121,18 +123,33 @@ def _wrk_rounds(printer: str, seconds: int) -> list[dict[str, Any]]:
         with DemoServer({"HALLQ_PRINTER_URL": printer}) as server:
             script = WRK_SCRIPT % {"token": server.tokens["kiosk"], "items": items}
             url = f"{server.url}/api/v1/halls/demo/tickets"
-            _wrk(url, clients, 1, script)  # warm-up
+            warm = _wrk(url, clients, 1, script)  # warm-up
             row = _wrk(url, clients, seconds, script)
             ceiling = _wrk(f"{server.url}/healthz", clients, 2, None)
+            batches = _batch_sizes(server)
             rows.append(
                 {
                     "printer": printer,
                     "client": "wrk",
-                    **row,
+                    **{k: v for k, v in row.items() if k != "requests"},
+                    # Nobody is called during a round: every issue stays in the
+                    # queue, which each issue reads whole to estimate the wait.
+                    "queue_at_end": warm["requests"] + row["requests"],
+                    "mean_batch": batches,
                     "healthz_per_s": ceiling["issues_per_s"],
                 }
             )
     return rows
+
+
+def _batch_sizes(server: DemoServer) -> float | None:
+    """Mean issues per transaction over the round (group commit), from /metrics."""
+    text = httpx.get(f"{server.url}/metrics", timeout=10).text
+    count = re.search(r"^hallq_issue_batch_size_count ([\d.]+)$", text, re.M)
+    total = re.search(r"^hallq_issue_batch_size_sum ([\d.]+)$", text, re.M)
+    if count is None or total is None or float(count.group(1)) == 0:
+        return None
+    return round(float(total.group(1)) / float(count.group(1)), 1)
 
 
 async def _healthz(server: DemoServer, clients: int, n: int) -> float:

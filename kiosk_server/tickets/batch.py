@@ -17,6 +17,7 @@ did when it had a transaction to itself.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -60,6 +61,7 @@ class IssueBatcher:
         if command.hall_code not in self._drainers:
             task = asyncio.create_task(self._drain(command.hall_code))
             self._drainers[command.hall_code] = task
+            task.add_done_callback(functools.partial(self._drained, command.hall_code))
         try:
             out, part = await p.future
         except asyncio.CancelledError:
@@ -84,12 +86,28 @@ class IssueBatcher:
             while queue := self._pending.get(hall_code):
                 batch = [p for p in queue[: self.max_batch] if not p.future.done()]
                 del queue[: self.max_batch]
-                if batch:
+                if not batch:
+                    continue
+                try:
                     await self._run(hall_code, batch)
+                except BaseException:  # cancelled (shutdown): nobody may wait forever
+                    for p in batch:
+                        p.future.cancel()
+                    raise
         finally:
             self._drainers.pop(hall_code, None)
-            if not self._pending.get(hall_code):
-                self._pending.pop(hall_code, None)
+            # Empty unless the drainer was cancelled, whose waiters are told so.
+            for p in self._pending.pop(hall_code, []):
+                p.future.cancel()
+
+    def _drained(self, hall_code: str, task: asyncio.Task[None]) -> None:
+        """A drainer cancelled before it began never ran its own clean-up: do it
+        here, or its hall would have no drainer again and its callers would wait
+        for ever. (After a normal exit it is no longer registered.)"""
+        if self._drainers.get(hall_code) is task:
+            del self._drainers[hall_code]
+            for p in self._pending.pop(hall_code, []):
+                p.future.cancel()
 
     async def _run(self, hall_code: str, batch: list[_Pending]) -> None:
         try:
@@ -108,7 +126,8 @@ class IssueBatcher:
             # runs again alone and gets its own outcome.
             log.warning("issue batch of %d failed (%r); issuing one by one", len(batch), exc)
             for p in batch:
-                await self._run(hall_code, [p])
+                if not p.future.done():  # a caller gone meanwhile gets no ticket
+                    await self._run(hall_code, [p])
             return
         for p, answer in zip(batch, answers, strict=True):
             if isinstance(answer, BaseException):

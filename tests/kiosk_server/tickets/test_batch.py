@@ -159,6 +159,28 @@ async def test_a_caller_gone_before_its_batch_gets_no_ticket(
     assert [t.number for t in tickets] == [out.number]
 
 
+@pytest.mark.parametrize("when", ["before it starts", "during its batch"])
+async def test_a_cancelled_drainer_leaves_no_caller_waiting(
+    client: httpx.AsyncClient, ctx: AppContext, hall: HallKit, when: str
+) -> None:
+    """Shutting down cancels the batch task: its callers are cancelled too rather
+    than left waiting, and the hall gets a new batch task for the next issue."""
+    b = issue_batcher(ctx)
+    who = await kiosk(ctx, hall)
+    callers = [asyncio.create_task(b.issue(command(who, hall))) for _ in range(2)]
+    await asyncio.sleep(0)  # queued, drainer created
+    drainer = b._drainers[hall.code]
+    if when == "during its batch":
+        await asyncio.sleep(0)  # the drainer has begun its transaction
+    drainer.cancel()
+    for c in callers:
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(c, 10)  # a guard: the bug this catches is a hang
+    assert hall.code not in b._drainers and hall.code not in b._pending
+    out = await b.issue(command(who, hall))
+    assert out.number == "A001"  # the cancelled batch committed nothing
+
+
 async def test_an_unknown_hall_fails_every_request_of_its_batch(
     client: httpx.AsyncClient, ctx: AppContext, hall: HallKit
 ) -> None:
