@@ -35,6 +35,8 @@ from kiosk_server.tickets.schemas import TicketOut
 
 log = logging.getLogger(__name__)
 
+CONCURRENT = "the ticket could not be issued because of a concurrent request; try again"
+
 Result = tuple[TicketOut, UnitOfWork]
 
 
@@ -112,22 +114,18 @@ class IssueBatcher:
     async def _run(self, hall_code: str, batch: list[_Pending]) -> None:
         try:
             answers = await self._transaction(hall_code, batch)
-        except (DomainError, DBAPIError) as exc:
-            # The hall is unknown, the database busy or gone: the same for all.
-            for p in batch:
-                _fail(p, exc)
-            return
         except Exception as exc:
-            if len(batch) == 1:
-                _fail(batch[0], exc)
-                return
-            # Something failed for the batch as a whole after the requests were
-            # admitted (a hook, the commit): nothing was committed, so each one
-            # runs again alone and gets its own outcome.
-            log.warning("issue batch of %d failed (%r); issuing one by one", len(batch), exc)
-            for p in batch:
-                if not p.future.done():  # a caller gone meanwhile gets no ticket
-                    await self._run(hall_code, [p])
+            if isinstance(exc, DomainError) or (
+                isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError)
+            ):
+                # The hall is unknown, the database busy or gone: the same for all.
+                for p in batch:
+                    _fail(p, exc)
+            elif len(batch) == 1:
+                # Alone, an index clash can only be a race with another process.
+                _fail(batch[0], Conflict(CONCURRENT) if isinstance(exc, IntegrityError) else exc)
+            else:
+                await self._one_by_one(hall_code, batch, exc)
             return
         for p, answer in zip(batch, answers, strict=True):
             if isinstance(answer, BaseException):
@@ -136,6 +134,15 @@ class IssueBatcher:
                 self._spawn(answer[1].release())
             else:
                 p.future.set_result(answer)
+
+    async def _one_by_one(self, hall_code: str, batch: list[_Pending], exc: Exception) -> None:
+        """Something failed for the batch as a whole (a hook, an index, the
+        commit): nothing was committed, so each request runs again alone and
+        gets its own outcome."""
+        log.warning("issue batch of %d failed (%r); issuing one by one", len(batch), exc)
+        for p in batch:
+            if not p.future.done():  # a caller gone meanwhile gets no ticket
+                await self._run(hall_code, [p])
 
     async def _transaction(
         self, hall_code: str, batch: list[_Pending]
@@ -153,8 +160,11 @@ class IssueBatcher:
                 part = uow.part()
                 try:
                     a = await _admit(ctx, part, hall, services, p.command)
-                except (DomainError, DBAPIError) as exc:
+                except DomainError as exc:  # refused before writing, or undone
                     answers[i] = exc
+                    continue
+                except _Undone as exc:
+                    answers[i] = exc.error
                     continue
                 admitted.append((i, part, a))
             outs = await service.announce(
@@ -169,6 +179,15 @@ class IssueBatcher:
         return done
 
 
+class _Undone(Exception):
+    """A request failed in its savepoint, which was rolled back: the batch's
+    transaction is intact and the others go on."""
+
+    def __init__(self, error: DBAPIError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 async def _admit(
     ctx: AppContext,
     part: UnitOfWork,
@@ -176,6 +195,15 @@ async def _admit(
     services: dict[str, Service],
     command: service.IssueCommand,
 ) -> service.Admitted:
+    # A savepoint (two statements and SQLAlchemy's bookkeeping: about a quarter
+    # of an issue's cost) is needed only where a refusal can follow a write that
+    # must be undone: a check-in marks its booking before the item and the
+    # person are checked, and on PostgreSQL another process's issue with the
+    # same Idempotency-Key surfaces at the insert and would abort the whole
+    # transaction. Otherwise admit refuses before it writes (a number taken
+    # past 999 is no loss: the day's numbers are exhausted either way).
+    if not command.req.appointment_code and not (command.idempotency_key and not ctx.db.is_sqlite):
+        return await service.admit(ctx, part, hall, services, command)
     for attempt in (1, 2):
         try:
             async with part.session.begin_nested():
@@ -184,9 +212,9 @@ async def _admit(
             # Two requests with one Idempotency-Key raced (another process on
             # PostgreSQL); the second attempt finds the first one's ticket.
             if attempt == 2 or not command.idempotency_key:
-                raise Conflict(
-                    "the ticket could not be issued because of a concurrent request; try again"
-                ) from None
+                raise Conflict(CONCURRENT) from None
+        except DBAPIError as exc:  # a statement timeout, say: this request only
+            raise _Undone(exc) from exc
     raise AssertionError("unreachable")
 
 

@@ -4,6 +4,7 @@ arrive together share one transaction, and each still gets its own outcome."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from kiosk_server.auth.principal import Principal
 from kiosk_server.auth.service import principal_from_token
+from kiosk_server.clock import FixedClock
 from kiosk_server.context import AppContext
 from kiosk_server.db.uow import UnitOfWork, unit_of_work
 from kiosk_server.errors import Conflict, NotFound
@@ -20,7 +22,7 @@ from kiosk_server.tickets.batch import IssueBatcher, issue_batcher
 from kiosk_server.tickets.models import Ticket
 from kiosk_server.tickets.schemas import IssueRequest, TicketOut
 from kiosk_server.tickets.service import IssueCommand
-from tests.factories import ID_YOUNG_1990, HallKit
+from tests.factories import ID_YOUNG_1990, SHANGHAI, HallKit
 
 pytestmark = pytest.mark.asyncio
 
@@ -208,3 +210,45 @@ async def test_concurrent_http_issues_with_one_key_print_one_ticket(
     assert sorted(r.status_code for r in rs) == [200, 200, 200, 200, 201]
     assert len({r.json()["id"] for r in rs}) == 1
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in rs) == 4
+
+
+async def test_a_check_in_refused_after_marking_its_booking_leaves_it_booked(
+    client: httpx.AsyncClient, ctx: AppContext, hall: HallKit, clock: FixedClock
+) -> None:
+    """A check-in writes before its last checks (the booking is marked checked
+    in, then the item is looked up): it runs in a savepoint, so its refusal in
+    the middle of a batch takes the mark back and the others are issued."""
+    tomorrow_9 = datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
+    r = await client.post(
+        f"/api/v1/halls/{hall.code}/appointments",
+        json={
+            "service": "payment",
+            "slot_start": tomorrow_9.isoformat(),
+            "name": "张三丰",
+            "phone": "13812341234",
+        },
+    )
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    # The item is withdrawn after the booking was made.
+    r = await client.patch(
+        f"/api/v1/halls/{hall.code}/services/payment",
+        json={"enabled": False},
+        headers=hall.auth("admin"),
+    )
+    assert r.status_code == 200, r.text
+    clock.set(tomorrow_9 + timedelta(minutes=5))
+    b = issue_batcher(ctx)
+    who = await kiosk(ctx, hall)
+    outs = await together(
+        b,
+        [
+            command(who, hall),
+            IssueCommand(who, hall.code, IssueRequest(appointment_code=code)),
+            command(who, hall),
+        ],
+    )
+    assert isinstance(outs[1], NotFound) and "payment" in outs[1].message
+    assert [o.number for o in (outs[0], outs[2])] == ["A001", "A002"]
+    r = await client.get(f"/api/v1/appointments/{code}")
+    assert r.status_code == 200 and r.json()["state"] == "booked", r.text
