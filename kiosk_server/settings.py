@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # together in the next one, up to this many (kiosk_server/tickets/batch.py);
     # 1 gives every issue its own transaction.
     issue_batch_max: int = Field(default=64, ge=1, le=500)
+    # After a batch of several, wait up to this long for the callers just
+    # answered to come back and join the next one (0: start at once with
+    # whoever is waiting). Costs nothing at one request at a time.
+    issue_batch_gather_ms: float = Field(default=20.0, ge=0, le=100)
     # text for a terminal, json (one object per line) for a log shipper; tokens
     # are taken out of both (kiosk_server/logs.py).
     log_format: Literal["text", "json"] = "text"

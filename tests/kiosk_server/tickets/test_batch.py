@@ -191,7 +191,9 @@ async def test_an_unknown_hall_fails_every_request_of_its_batch(
     cmd = IssueCommand(who, "nowhere", IssueRequest(service="enrol"))
     outs = await together(b, [cmd, cmd])
     assert all(isinstance(o, NotFound) and "nowhere" in o.message for o in outs)
-    # Nothing is left behind for a hall code nobody has.
+    # Nothing is left behind for a hall code nobody has, once the batch task
+    # has given up waiting for more.
+    await b._drainers["nowhere"]
     assert "nowhere" not in b._pending and "nowhere" not in b._drainers
 
 
@@ -252,3 +254,36 @@ async def test_a_check_in_refused_after_marking_its_booking_leaves_it_booked(
     assert [o.number for o in (outs[0], outs[2])] == ["A001", "A002"]
     r = await client.get(f"/api/v1/appointments/{code}")
     assert r.status_code == 200 and r.json()["state"] == "booked", r.text
+
+
+async def test_callers_just_answered_join_one_batch_when_they_come_back(
+    client: httpx.AsyncClient, ctx: AppContext, hall: HallKit
+) -> None:
+    """After a batch of several, the batch task waits (within its window) for as
+    many callers as it just answered, so busy kiosks coming back one after
+    another share one transaction instead of starting one each."""
+    b = IssueBatcher(ctx, max_batch=64, gather_seconds=30.0)  # ends on arrivals, not time
+    who = await kiosk(ctx, hall)
+    first = await together(b, [command(who, hall) for _ in range(4)])
+    assert b.batches == 1 and all(isinstance(o, TicketOut) for o in first)
+    again = []
+    for _ in range(4):  # one at a time, each given the chance to start a batch
+        again.append(asyncio.create_task(b.issue(command(who, hall))))
+        await asyncio.sleep(0)
+    outs = await asyncio.gather(*again)
+    assert b.batches == 2
+    assert [o.number for o in outs] == ["A005", "A006", "A007", "A008"]
+
+
+async def test_a_request_alone_never_waits_for_company(
+    client: httpx.AsyncClient, ctx: AppContext, hall: HallKit
+) -> None:
+    b = IssueBatcher(ctx, max_batch=64, gather_seconds=30.0)
+    who = await kiosk(ctx, hall)
+    out = await b.issue(command(who, hall))
+    assert out.number == "A001"
+    # Its batch task is already gone: nothing holds the next request back.
+    await asyncio.sleep(0)
+    assert hall.code not in b._drainers
+    nxt = await b.issue(command(who, hall))
+    assert nxt.number == "A002" and b.batches == 2
