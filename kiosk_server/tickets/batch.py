@@ -21,6 +21,7 @@ import functools
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -28,9 +29,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from kiosk_server.context import AppContext
 from kiosk_server.db.uow import UnitOfWork, unit_of_work
 from kiosk_server.errors import Conflict, DomainError
+from kiosk_server.events import repository as events_repo
 from kiosk_server.halls import repository as halls_repo
+from kiosk_server.halls.config import HallConfig
 from kiosk_server.halls.models import Hall, Service
+from kiosk_server.tickets import repository as repo
 from kiosk_server.tickets import service
+from kiosk_server.tickets.repository import OpenTicket
 from kiosk_server.tickets.schemas import TicketOut
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,13 @@ class _Pending:
     )
 
 
+@dataclass(frozen=True)
+class _QueueCopy:
+    seq: int  # the hall's event seq when this was the queue
+    day: date
+    rows: list[OpenTicket]
+
+
 class IssueBatcher:
     def __init__(self, ctx: AppContext, max_batch: int, gather_seconds: float = 0.0) -> None:
         self.ctx = ctx
@@ -56,6 +68,8 @@ class IssueBatcher:
         self._pending: dict[str, list[_Pending]] = {}
         self._arrivals: dict[str, asyncio.Event] = {}
         self._drainers: dict[str, asyncio.Task[None]] = {}
+        self._queues: dict[int, _QueueCopy] = {}
+        self.queue_reads = 0  # whole-queue reads from the database
         self._background: set[asyncio.Task[None]] = set()
         self.batches = 0  # transactions run (the sizes are on /metrics)
 
@@ -174,6 +188,21 @@ class IssueBatcher:
             else:
                 p.future.set_result(answer)
 
+    def _open_rows(
+        self, hall: Hall, day: date, admitted: list[tuple[int, UnitOfWork, service.Admitted]]
+    ) -> list[OpenTicket] | None:
+        """Today's open tickets without reading them again, when nothing has
+        happened in the hall since this process's last issue batch: every change
+        to a ticket in the queue (a call, a start, a hold, a cancel, another
+        process's issue) emits a hall event in its own transaction, so an
+        unchanged event seq, read under the hall's lock, means an unchanged
+        queue. Then it is the copy plus the tickets just admitted; otherwise
+        None (read it)."""
+        copy = self._queues.get(hall.id)
+        if copy is None or copy.seq != hall.event_seq or copy.day != day:
+            return None
+        return [*copy.rows, *(OpenTicket.new(a.ticket) for _, _, a in admitted if not a.replayed)]
+
     async def _one_by_one(self, hall_code: str, batch: list[_Pending], exc: Exception) -> None:
         """Something failed for the batch as a whole (a hook, an index, the
         commit): nothing was committed, so each request runs again alone and
@@ -206,9 +235,17 @@ class IssueBatcher:
                     answers[i] = exc.error
                     continue
                 admitted.append((i, part, a))
+            day = HallConfig.of(hall).service_day(ctx.clock.now())
+            rows = self._open_rows(hall, day, admitted)
+            if rows is None:
+                rows = await repo.open_ticket_rows(s, hall.id, day)
+                self.queue_reads += 1
             outs = await service.announce(
-                ctx, hall, services, [(part, a) for _, part, a in admitted]
+                ctx, hall, services, [(part, a) for _, part, a in admitted], rows
             )
+            seq = await events_repo.current_seq(s, hall.id)
+        # Committed: this is the queue as of event ``seq``.
+        self._queues[hall.id] = _QueueCopy(seq, day, rows)
         self.batches += 1
         ctx.metrics.issue_batch_size.observe(len(batch))
         for (i, part, _), out in zip(admitted, outs, strict=True):

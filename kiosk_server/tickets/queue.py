@@ -209,8 +209,10 @@ async def load_queue(
     hall: Hall,
     now: datetime,
     all_services: Sequence[Service] | None = None,
+    open_rows: Sequence[OpenTicket] | None = None,
 ) -> QueueView:
-    """``all_services``: the hall's whole catalogue when the caller has it already."""
+    """``all_services``, ``open_rows``: the hall's whole catalogue and today's
+    open tickets, when the caller has them already."""
     config = HallConfig.of(hall)
     day = config.service_day(now)
     if all_services is None:
@@ -218,7 +220,8 @@ async def load_queue(
     services = {s.id: s for s in all_services}
     counters = list(await halls_repo.list_counters(session, hall.id))
     counter_numbers = {c.id: c.number for c in counters}
-    open_rows = await repo.open_ticket_rows(session, hall.id, day)
+    if open_rows is None:
+        open_rows = await repo.open_ticket_rows(session, hall.id, day)
     waiting_rows = {t.id: t for t in open_rows if t.state == TicketState.WAITING.value}
     at_counter = {
         t.counter_id: t

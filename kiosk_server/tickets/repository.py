@@ -147,6 +147,27 @@ class OpenTicket(NamedTuple):
     served_seconds: float | None
     running_since: datetime | None
 
+    @classmethod
+    def new(cls, t: Ticket) -> OpenTicket:
+        """The row a ticket just issued has (waiting, never called)."""
+        return cls(
+            t.id,
+            t.number,
+            t.service_id,
+            t.channel,
+            t.state,
+            t.issued_at,
+            t.order_at,
+            t.slot_start,
+            t.slot_end,
+            t.target_counter_id,
+            t.counter_id,
+            t.called_at,
+            t.started_at,
+            None,
+            None,
+        )
+
 
 _CLOCK_FIELDS = ("served_seconds", "running_since")
 _OPEN_COLUMNS = tuple(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from kiosk_server.halls.models import Hall, Service
 from kiosk_server.tickets import repository as repo
 from kiosk_server.tickets.models import Rating, Ticket
 from kiosk_server.tickets.queue import QueueView, load_queue
+from kiosk_server.tickets.repository import OpenTicket
 from kiosk_server.tickets.schemas import (
     IssueRequest,
     PublicTicketOut,
@@ -254,6 +256,7 @@ async def announce(
     hall: Hall,
     services: dict[str, Service],
     admitted: list[tuple[UnitOfWork, Admitted]],
+    open_rows: Sequence[OpenTicket] | None = None,
 ) -> list[TicketOut]:
     """Estimate, announce and hand to the hooks every ticket admitted in this
     transaction: one queue load for all of them, their events numbered as one
@@ -264,7 +267,7 @@ async def announce(
         return []
     uow = admitted[0][0]
     now = ctx.clock.now()
-    queue = await load_queue(ctx, uow.session, hall, now, list(services.values()))
+    queue = await load_queue(ctx, uow.session, hall, now, list(services.values()), open_rows)
     fresh = [a for _, a in admitted if not a.replayed]
     seq = await reserve_seqs(uow, hall.id, len(fresh)) if fresh else 0
     later = len(fresh)

@@ -22,7 +22,7 @@ from kiosk_server.tickets.batch import IssueBatcher, issue_batcher
 from kiosk_server.tickets.models import Ticket
 from kiosk_server.tickets.schemas import IssueRequest, TicketOut
 from kiosk_server.tickets.service import IssueCommand
-from tests.factories import ID_YOUNG_1990, SHANGHAI, HallKit
+from tests.factories import ID_YOUNG_1990, SHANGHAI, HallKit, act
 
 pytestmark = pytest.mark.asyncio
 
@@ -287,3 +287,28 @@ async def test_a_request_alone_never_waits_for_company(
     assert hall.code not in b._drainers
     nxt = await b.issue(command(who, hall))
     assert nxt.number == "A002" and b.batches == 2
+
+
+async def test_the_queue_is_read_again_only_after_something_happened_in_the_hall(
+    client: httpx.AsyncClient, ctx: AppContext, hall: HallKit
+) -> None:
+    """Each batch reads the open queue whole to estimate; while nothing but this
+    process's issues happened since the last batch (the hall's event seq tells),
+    the copy it kept is the queue. A call at a counter changes the queue, and the
+    next batch must see it: the ticket called is no longer ahead of anyone."""
+    b = issue_batcher(ctx)
+    who = await kiosk(ctx, hall)
+    await together(b, [command(who, hall) for _ in range(3)])
+    reads = b.queue_reads
+    nxt = await b.issue(command(who, hall))
+    assert b.queue_reads == reads  # the copy, not a read
+    assert nxt.ahead == 3
+    r = await act(client, hall, 1, "call-next")
+    assert r.status_code == 200 and r.json()["ticket"]["number"] == "A001", r.text
+    after = await b.issue(command(who, hall))
+    assert b.queue_reads == reads + 1  # the call moved the seq: read again
+    assert after.ahead == 3  # A002, A003, A004 (A001 is at the counter)
+    # The copy agrees with the database: a fresh read gives the same answer.
+    b._queues.clear()
+    check = await b.issue(command(who, hall))
+    assert check.ahead == 4 and check.estimated_wait_minutes is not None
