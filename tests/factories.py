@@ -119,6 +119,24 @@ async def login_all(client: httpx.AsyncClient, kit: HallKit) -> None:
         await login(client, kit, f"{kit.code}-staff{n}", f"staff{n}")
 
 
+async def booked(
+    client: httpx.AsyncClient, kit: HallKit, slot_start: datetime, service: str = "enrol"
+) -> dict[str, Any]:
+    """A booking made from a phone (no login), for ``slot_start``."""
+    r = await client.post(
+        f"/api/v1/halls/{kit.code}/appointments",
+        json={
+            "service": service,
+            "slot_start": slot_start.isoformat(),
+            "name": "张三丰",
+            "phone": "13812341234",
+        },
+    )
+    assert r.status_code == 201, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
 async def issue(
     client: httpx.AsyncClient, kit: HallKit, service: str = "enrol", **body: Any
 ) -> dict[str, Any]:

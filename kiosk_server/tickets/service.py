@@ -140,11 +140,15 @@ class Admitted:
 async def admit(
     ctx: AppContext, uow: UnitOfWork, hall: Hall, services: dict[str, Service], cmd: IssueCommand
 ) -> Admitted:
-    """Check one request and insert its ticket; the caller runs it in a savepoint,
-    so a refusal here leaves the rest of the transaction as it was. The hall row
-    is already locked (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes):
-    the duplicate-person and idempotency checks must see a concurrent issue's
-    ticket, and counter actions take the same lock first."""
+    """Check one request and insert its ticket, in a transaction shared with
+    other requests (tickets/batch.py). Every refusal comes before the first
+    write, so a refused request leaves the transaction as it found it; the
+    exceptions are a check-in, whose booking is marked before the item and the
+    person are checked (the caller runs those in a savepoint), and numbers
+    exhausted, found when the day's counter has already moved past 999 (no
+    loss). The hall row is already locked (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    already serializes): the duplicate-person and idempotency checks must see a
+    concurrent issue's ticket, and counter actions take the same lock first."""
     s = uow.session
     who, req, idempotency_key = cmd.who, cmd.req, cmd.idempotency_key
     now = ctx.clock.now()
@@ -245,8 +249,8 @@ async def admit(
         recall_count=0,
         overtime_notified=False,
     )
-    # Inside the caller's savepoint: a unique-index clash surfaces here, for this
-    # request alone.
+    # The last step: a unique-index clash (a race with another process) surfaces
+    # here, after every check.
     await repo.insert_ticket(s, ticket)
     return Admitted(cmd, service, ticket)
 

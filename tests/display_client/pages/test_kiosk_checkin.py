@@ -11,7 +11,7 @@ import pytest
 from kiosk_server.clock import FixedClock
 from tests.browser_conftest import PageFactory, save_screenshot
 from tests.display_client.pages.conftest import Site
-from tests.factories import SHANGHAI
+from tests.factories import SHANGHAI, booked
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -21,18 +21,7 @@ SLOT = datetime(TOMORROW.year, TOMORROW.month, TOMORROW.day, 10, 0, tzinfo=SHANG
 
 
 async def book(site: Site) -> dict[str, Any]:
-    r = await site.api.post(
-        "/api/v1/halls/demo/appointments",
-        json={
-            "service": "enrol",
-            "slot_start": SLOT.isoformat(),
-            "name": "张三丰",
-            "phone": "13812341234",
-        },
-    )
-    assert r.status_code == 201, r.text
-    data: dict[str, Any] = r.json()
-    return data
+    return await booked(site.api, site.kit, SLOT)
 
 
 async def open_checkin(page_factory: PageFactory, site: Site) -> Any:

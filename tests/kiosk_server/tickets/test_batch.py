@@ -22,7 +22,7 @@ from kiosk_server.tickets.batch import IssueBatcher, issue_batcher
 from kiosk_server.tickets.models import Ticket
 from kiosk_server.tickets.schemas import IssueRequest, TicketOut
 from kiosk_server.tickets.service import IssueCommand
-from tests.factories import ID_YOUNG_1990, SHANGHAI, HallKit, act
+from tests.factories import ID_YOUNG_1990, SHANGHAI, HallKit, act, booked
 
 pytestmark = pytest.mark.asyncio
 
@@ -221,17 +221,7 @@ async def test_a_check_in_refused_after_marking_its_booking_leaves_it_booked(
     in, then the item is looked up): it runs in a savepoint, so its refusal in
     the middle of a batch takes the mark back and the others are issued."""
     tomorrow_9 = datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
-    r = await client.post(
-        f"/api/v1/halls/{hall.code}/appointments",
-        json={
-            "service": "payment",
-            "slot_start": tomorrow_9.isoformat(),
-            "name": "张三丰",
-            "phone": "13812341234",
-        },
-    )
-    assert r.status_code == 201, r.text
-    code = r.json()["code"]
+    code = (await booked(client, hall, tomorrow_9, "payment"))["code"]
     # The item is withdrawn after the booking was made.
     r = await client.patch(
         f"/api/v1/halls/{hall.code}/services/payment",
