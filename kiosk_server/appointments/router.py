@@ -154,7 +154,7 @@ async def check_in(
     # The booking names the service; the check-in runs in the ticket's transaction.
     # Not validated: a code of any length is simply one no booking has (404).
     req = IssueRequest.model_construct(appointment_code=code)
-    command = tickets_service.IssueCommand(who, hall, req, idempotency_key)
+    command = tickets_service.IssueCommand(who, hall, req, idempotency_key or None)
     return await issue_batcher(ctx).issue(command)
 
 

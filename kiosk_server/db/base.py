@@ -56,9 +56,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             if isinstance(value, str):
                 try:
                     # Stored without a zone; parsed with one (cheaper than replace()).
-                    return datetime.fromisoformat(value + "+00:00")
+                    parsed = datetime.fromisoformat(value + "+00:00")
                 except ValueError:
-                    pass
+                    parsed = None
+                # A date alone reads the "+" as the time separator: the slow way.
+                if parsed is not None and parsed.tzinfo is not None:
+                    return parsed
             result: datetime | None = slow(value)
             return result
 

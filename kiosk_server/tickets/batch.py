@@ -43,12 +43,13 @@ log = logging.getLogger(__name__)
 CONCURRENT = "the ticket could not be issued because of a concurrent request; try again"
 
 Result = tuple[TicketOut, UnitOfWork]
+Answer = tuple[TicketOut, asyncio.Task[None]]
 
 
 @dataclass
 class _Pending:
     command: service.IssueCommand
-    future: asyncio.Future[Result] = field(
+    future: asyncio.Future[Answer] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -83,22 +84,17 @@ class IssueBatcher:
             task = asyncio.create_task(self._drain(command.hall_code))
             self._drainers[command.hall_code] = task
             task.add_done_callback(functools.partial(self._drained, command.hall_code))
-        try:
-            out, part = await p.future
-        except asyncio.CancelledError:
-            # The caller went away (a closed connection). Once its ticket is
-            # committed its event and print job still go out.
-            if p.future.done() and not p.future.cancelled() and p.future.exception() is None:
-                self._spawn(p.future.result()[1].release())
-            raise
-        # Shielded: a caller cancelled now must not cut the event or print job off.
-        await asyncio.shield(part.release())
+        out, released = await p.future
+        # The answer waits for its own after-commit effects (the print outcome);
+        # shielded, so a caller that goes away now does not cut them off.
+        await asyncio.shield(released)
         return out
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     async def _drain(self, hall_code: str) -> None:
         answered = 0
@@ -183,10 +179,13 @@ class IssueBatcher:
         for p, answer in zip(batch, answers, strict=True):
             if isinstance(answer, BaseException):
                 _fail(p, answer)
-            elif p.future.done():  # cancelled while the batch ran
-                self._spawn(answer[1].release())
-            else:
-                p.future.set_result(answer)
+                continue
+            # Committed: its event and print job go out whether or not the
+            # caller is still there, each batch's in order.
+            out, part = answer
+            released = self._spawn(part.release())
+            if not p.future.done():
+                p.future.set_result((out, released))
 
     def _open_rows(
         self, hall: Hall, day: date, admitted: list[tuple[int, UnitOfWork, service.Admitted]]
@@ -244,14 +243,15 @@ class IssueBatcher:
                 ctx, hall, services, [(part, a) for _, part, a in admitted], rows
             )
             seq = await events_repo.current_seq(s, hall.id)
-        # Committed: this is the queue as of event ``seq``.
+            for (i, part, _), out in zip(admitted, outs, strict=True):
+                answers[i] = (out, part)
+            done = [a for a in answers if a is not None]
+            assert len(done) == len(batch)
+        # Committed: from here nothing may raise, or the batch would be issued
+        # again one by one. This is the queue as of event ``seq``.
         self._queues[hall.id] = _QueueCopy(seq, day, rows)
         self.batches += 1
         ctx.metrics.issue_batch_size.observe(len(batch))
-        for (i, part, _), out in zip(admitted, outs, strict=True):
-            answers[i] = (out, part)
-        done = [a for a in answers if a is not None]
-        assert len(done) == len(batch)
         return done
 
 

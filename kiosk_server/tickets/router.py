@@ -43,7 +43,7 @@ async def issue(
         await limiter(ctx, "issue", ctx.settings.issue_per_minute_per_device).hit(
             f"device:{who.id}", "tickets from this kiosk"
         )
-    command = service.IssueCommand(who, hall, body, idempotency_key)
+    command = service.IssueCommand(who, hall, body, idempotency_key or None)
     out = await issue_batcher(ctx).issue(command)
     if out.replayed:
         response.status_code = 200

@@ -302,3 +302,17 @@ async def test_the_queue_is_read_again_only_after_something_happened_in_the_hall
     b._queues.clear()
     check = await b.issue(command(who, hall))
     assert check.ahead == 4 and check.estimated_wait_minutes is not None
+
+
+async def test_an_empty_idempotency_key_is_no_key(client: httpx.AsyncClient, hall: HallKit) -> None:
+    """An empty header is treated as none: two such requests are two tickets (it
+    was stored as the key "", so the second clashed with the first)."""
+    headers = {**hall.auth("kiosk"), "Idempotency-Key": ""}
+    rs = [
+        await client.post(
+            f"/api/v1/halls/{hall.code}/tickets", json={"service": "enrol"}, headers=headers
+        )
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in rs] == [201, 201], [r.text for r in rs]
+    assert rs[0].json()["number"] != rs[1].json()["number"]
