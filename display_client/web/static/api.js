@@ -65,6 +65,23 @@ export async function api(method, path, { body, token, headers } = {}) {
   return data;
 }
 
+// Who is signed in on the supervisor and roll-up pages: `{ me }` for a supervisor
+// or an admin; `{}` when nobody is or the login has expired (the stale token is
+// forgotten); `{ denied: true }` for a role that may not see the page. Without
+// `me` the page shows its login view.
+export async function signedInSupervisor() {
+  const token = staffToken();
+  if (!token) return {};
+  try {
+    const me = await api("GET", "/api/v1/auth/me", { token });
+    return ["supervisor", "admin"].includes(me.role) ? { me } : { denied: true };
+  } catch (err) {
+    if (!(err instanceof ApiError) || ![401, 403].includes(err.status)) throw err;
+    if (err.status === 401) setStaffToken(null);
+    return err.status === 403 ? { denied: true } : {};
+  }
+}
+
 // The staff login form of the supervisor, cases and roll-up pages: log in, then
 // `after()` (the page's boot); a refusal is shown in the form's [data-error] box.
 export function bindLoginForm(form, after) {

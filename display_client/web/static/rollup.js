@@ -1,7 +1,7 @@
 // County/town roll-up: every site the account may see, side by side, for a day or
 // a period, with the standard's figures; sites below the standard stand out.
 import { register, t, toggleLang, applyStatic, currentLang } from "./i18n.js";
-import { ApiError, api, el, setStaffToken, staffToken, bindLoginForm } from "./api.js";
+import { ApiError, api, el, setStaffToken, staffToken, bindLoginForm, signedInSupervisor } from "./api.js";
 
 register({
   "zh-CN": {
@@ -154,15 +154,11 @@ async function load() {
 }
 
 async function boot() {
-  if (!staffToken()) {
-    showView("login");
-    return;
-  }
   try {
-    const me = await call("GET", "/api/v1/auth/me");
-    if (!["supervisor", "admin"].includes(me.role)) {
+    const { me, denied } = await signedInSupervisor();
+    if (!me) {
       showView("login");
-      flash(t("ru.denied"));
+      if (denied) flash(t("ru.denied"));
       return;
     }
     state.me = me;

@@ -1,7 +1,7 @@
 // Supervisor dashboard: live "now" panels, the standard's figures for a period,
 // ECharts charts, report exports, bad-rating follow-ups and the plan for tomorrow.
 import { register, t, toggleLang, applyStatic, currentLang } from "./i18n.js";
-import { ApiError, EventStream, api, el, pathParam, setStaffToken, staffToken, bindLoginForm } from "./api.js";
+import { ApiError, EventStream, api, el, pathParam, setStaffToken, staffToken, bindLoginForm, signedInSupervisor } from "./api.js";
 import { PrinterWatch } from "./printer-status.js";
 
 register({
@@ -535,15 +535,11 @@ function startStream() {
 // ---- boot ---------------------------------------------------------------------------
 
 async function boot() {
-  if (!staffToken()) {
-    showView("login");
-    return;
-  }
   try {
-    const me = await call("GET", "/api/v1/auth/me");
-    if (!["supervisor", "admin"].includes(me.role)) {
+    const { me, denied } = await signedInSupervisor();
+    if (!me) {
       showView("login");
-      flash(t("sup.denied"));
+      if (denied) flash(t("sup.denied"));
       return;
     }
     showView("board");
